@@ -1,0 +1,169 @@
+# nbmem: NetBSD's kernel memory allocators on a simulated machine.
+#
+# One non-recursive GNU Makefile.  Objects go to obj/ (obj-<sanitizer>/ for
+# sanitizer builds), so that a plain build and a sanitizer build can sit
+# side by side.  Sources are found by wildcard: a new libnbmem/*.c file or
+# tests/<dir>/t_*.c test program is built without touching this file.
+#
+#   make                 check dependencies, build libnbmem (static, shared,
+#                        nbmem.pc), the daemon, the CLI and the examples
+#   make check           build and run every ATF test program through kyua
+#   make check SAN=address,undefined    the same with ASan+UBSan
+#   make check SAN=thread               the same with TSan
+#   make bench           run the benchmarks (never part of make check)
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make lint            mandoc -Tlint on the manual pages
+#   WERROR=1             warnings are errors
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+PKG_CONFIG ?= pkg-config
+
+SAN	?=
+WERROR	?=
+comma	:= ,
+
+ifeq ($(SAN),)
+B	:= obj
+OPT	?= -O2
+SANFLAGS :=
+else
+B	:= obj-$(subst $(comma),-,$(SAN))
+OPT	?= -O1
+SANFLAGS := -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+WARNS	:= -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough \
+	   -Wpointer-arith -Wwrite-strings -Wundef -Wvla -fno-common
+ifneq ($(WERROR),)
+WARNS	+= -Werror
+endif
+
+CPPFLAGS_BASE := -D_DEFAULT_SOURCE -Ilibnbmem/include
+CFLAGS_BASE := -std=c11 $(OPT) -g -pthread $(WARNS) $(SANFLAGS)
+LDFLAGS_BASE := -pthread $(SANFLAGS)
+
+ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(CPPFLAGS) $(CFLAGS)
+
+# ----------------------------------------------------------------------
+# libnbmem
+
+LIB_SRCS := $(sort $(wildcard libnbmem/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_HDRS := $(wildcard libnbmem/include/nbmem/*.h)
+LIB_A	 := $(B)/libnbmem.a
+LIB_SO	 := $(B)/libnbmem.so.0
+NBMEM_PC := $(B)/nbmem.pc
+
+.PHONY: all deps lib check bench install lint clean examples tests run
+.SECONDARY:
+
+all: deps lib examples
+
+deps:
+	@sh mk/deps.sh
+
+lib: $(LIB_A) $(LIB_SO) $(NBMEM_PC)
+
+$(B)/libnbmem/%.o: libnbmem/%.c $(LIB_HDRS) $(wildcard libnbmem/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -Ilibnbmem -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libnbmem.so.0 -o $@ $^ $(LDFLAGS_BASE)
+	ln -sf libnbmem.so.0 $(B)/libnbmem.so
+
+$(NBMEM_PC): mk/nbmem.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*NBM_VERSION_STRING[^"]*"\(.*\)"/\1/p' libnbmem/include/nbmem/nbmem.h)|g' $< > $@
+
+# ----------------------------------------------------------------------
+# Examples: the README's first command runs $(B)/examples/nbm-boot.
+
+EX_SRCS	:= $(wildcard contrib/examples/*.c)
+EX_BINS	:= $(EX_SRCS:contrib/examples/%.c=$(B)/examples/%)
+
+examples: $(EX_BINS)
+
+run: all
+	$(B)/examples/nbm-boot
+
+$(B)/examples/%: contrib/examples/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS_BASE)
+
+# ----------------------------------------------------------------------
+# Tests: ATF test programs, one per source file they exercise, run by kyua.
+
+ATF_CFLAGS := $(shell $(PKG_CONFIG) --cflags atf-c 2>/dev/null)
+ATF_LIBS   := $(shell $(PKG_CONFIG) --libs atf-c 2>/dev/null || echo -latf-c)
+
+TEST_SRCS  := $(sort $(wildcard tests/*/t_*.c))
+TEST_BINS  := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TEST_SH    := $(sort $(wildcard tests/*/t_*.sh))
+TEST_SHBIN := $(TEST_SH:tests/%.sh=$(B)/tests/%)
+THELP_SRCS := $(wildcard tests/common/*.c)
+THELP_OBJS := $(THELP_SRCS:%.c=$(B)/%.o)
+
+$(B)/tests/common/%.o: tests/common/%.c tests/common/h_nbm.h $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) -Itests/common -c -o $@ $<
+
+$(B)/tests/%: tests/%.c $(LIB_A) $(THELP_OBJS) tests/common/h_nbm.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) -Itests/common -Ilibnbmem -o $@ $< \
+	    $(THELP_OBJS) $(LIB_A) $(ATF_LIBS) $(LDFLAGS_BASE) -lm
+
+$(B)/tests/%: tests/%.sh
+	@mkdir -p $(@D)
+	cp $< $@ && chmod +x $@
+
+$(B)/tests/Kyuafile: $(TEST_SRCS) $(TEST_SH) mk/kyuafile.sh
+	@mkdir -p $(@D)
+	sh mk/kyuafile.sh $(B)/tests $(TEST_SRCS:tests/%.c=%) $(TEST_SH:tests/%.sh=%)
+
+tests: lib $(TEST_BINS) $(TEST_SHBIN) $(B)/tests/Kyuafile
+
+check: deps tests
+	@sh mk/check.sh $(B)
+
+# ----------------------------------------------------------------------
+# Benchmarks (tests/bench/bench_*.c): built with -O2 and run by make bench.
+
+BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BINS := $(BENCH_SRCS:tests/%.c=$(B)/tests/%)
+
+$(B)/tests/bench/%: tests/bench/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilibnbmem -o $@ $< $(LIB_A) $(LDFLAGS_BASE) -ldl -lm
+
+bench: deps lib $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "==> $$b"; $$b || exit 1; done
+
+# ----------------------------------------------------------------------
+
+MAN3	:= $(wildcard libnbmem/*.3)
+MAN8	:= $(wildcard daemon/*.8 cli/*.8)
+
+lint:
+	mandoc -Tlint -Wwarning $(MAN3) $(MAN8)
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include/nbmem $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 $(LIB_HDRS) $(DESTDIR)$(PREFIX)/include/nbmem/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libnbmem.so.0 $(DESTDIR)$(PREFIX)/lib/libnbmem.so
+	install -m 644 $(NBMEM_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(PREFIX)/share/man/man3/)
+	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/)
+
+clean:
+	rm -rf obj obj-*

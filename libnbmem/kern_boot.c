@@ -1,0 +1,19 @@
+/*
+ * kern_boot.c: the order in which a machine boots.
+ *
+ * The steps mirror NetBSD's main() and uvm_init(): physical pages first,
+ * then kernel_map and the kmem arenas (uvm_km_bootstrap, which also runs
+ * pool_subsystem_init and vmem_subsystem_init), the I/O extents
+ * (x86_bus_space_init), kmem (kmem_init), and at last the point where the
+ * I/O extents may allocate descriptors (x86_bus_space_mallocok) and the
+ * configured device ranges are reserved.  Shutdown runs the fini functions
+ * in reverse order.
+ */
+#include "nbm_impl.h"
+
+extern const struct nbm_bootstep nbm_bootstep_uvm_page;
+
+const struct nbm_bootstep *const nbm_bootsteps[] = {
+	&nbm_bootstep_uvm_page,
+};
+const size_t nbm_nbootsteps = __arraycount(nbm_bootsteps);
