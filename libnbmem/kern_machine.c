@@ -315,6 +315,7 @@ nbm_machine_free(struct nbm_machine *m)
 		nbm_host_release(m->m_dmap_base, m->m_dmap_size);
 	free(m->m_pmap);
 	free(m->m_pages);
+	free(m->m_events);
 	if (m->m_cpus != NULL) {
 		for (i = 0; i < m->m_ncpu; i++)
 			free(m->m_cpus[i]);
@@ -375,6 +376,9 @@ nbm_machine_boot(const struct nbm_config *cfg, struct nbm_machine **mp)
 	}
 
 	if ((m->m_cpus = calloc(m->m_ncpu, sizeof(*m->m_cpus))) == NULL)
+		goto nomem;
+	if ((m->m_events = calloc(NBM_EVENTS_MAX, sizeof(*m->m_events))) ==
+	    NULL)
 		goto nomem;
 	for (i = 0; i < m->m_ncpu; i++) {
 		struct cpu_info *ci;
@@ -652,4 +656,55 @@ nbm_page_shift(void)
 {
 
 	return NBM_CURMACHINE()->m_pageshift;
+}
+
+/*
+ * Events.
+ */
+void
+nbm_machine_event(struct nbm_machine *m, int type, const char *subject,
+    const char *fmt, ...)
+{
+	struct cpu_info *ci = nbm_curcpu_tls;
+	struct nbm_event *ev;
+	va_list ap;
+	int expected;
+
+	for (;;) {
+		expected = 0;
+		if (atomic_compare_exchange_weak(&m->m_evlock, &expected, 1))
+			break;
+	}
+	ev = &m->m_events[m->m_evseq % NBM_EVENTS_MAX];
+	ev->ev_seq = ++m->m_evseq;
+	ev->ev_time_ns = nbm_uptime_ns(m);
+	ev->ev_type = type;
+	ev->ev_cpu = ci != NULL && ci->ci_machine == m ? ci->ci_index : 0;
+	snprintf(ev->ev_subject, sizeof(ev->ev_subject), "%s",
+	    subject != NULL ? subject : "");
+	va_start(ap, fmt);
+	vsnprintf(ev->ev_text, sizeof(ev->ev_text), fmt, ap);
+	va_end(ap);
+	atomic_store(&m->m_evlock, 0);
+}
+
+size_t
+nbm_machine_events(struct nbm_machine *m, uint64_t since,
+    struct nbm_event *buf, size_t n)
+{
+	uint64_t first, seq;
+	size_t k = 0;
+	int expected;
+
+	for (;;) {
+		expected = 0;
+		if (atomic_compare_exchange_weak(&m->m_evlock, &expected, 1))
+			break;
+	}
+	first = m->m_evseq > NBM_EVENTS_MAX ? m->m_evseq - NBM_EVENTS_MAX + 1 :
+	    1;
+	for (seq = MAX(first, since + 1); seq <= m->m_evseq && k < n; seq++)
+		buf[k++] = m->m_events[(seq - 1) % NBM_EVENTS_MAX];
+	atomic_store(&m->m_evlock, 0);
+	return k;
 }

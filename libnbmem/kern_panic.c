@@ -58,6 +58,7 @@ nbm_vpanic(struct nbm_machine *m, const char *fmt, va_list ap)
 	}
 	vsnprintf(m->m_panicmsg, sizeof(m->m_panicmsg), fmt, ap);
 	atomic_store(&m->m_dead, 1);
+	nbm_machine_event(m, NBM_EV_PANIC, "panic", "%s", m->m_panicmsg);
 	if (m->m_panic_hook == NULL) {
 		fprintf(stderr, "panic: %s\n", m->m_panicmsg);
 		abort();

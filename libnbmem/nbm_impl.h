@@ -213,6 +213,11 @@ struct nbm_machine {
 	struct nbm_intr_state	*m_intr;	/* intr.c */
 	struct nbm_sched_state	*m_sched;	/* sched.c */
 
+	/* Events (kern_machine.c). */
+	struct nbm_event *m_events;	/* ring of NBM_EVENTS_MAX */
+	uint64_t	 m_evseq;	/* last sequence number */
+	_Atomic(int)	 m_evlock;	/* serialises the ring */
+
 	struct nbm_machine *m_hostnext;	/* host.c registry */
 };
 

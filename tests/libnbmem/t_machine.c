@@ -518,9 +518,20 @@ ATF_TC_BODY(panic_hook_and_try, tc)
 
 	ATF_CHECK(!nbm_machine_dead(m));
 	ATF_CHECK(nbm_machine_panicmsg(m) == NULL);
+	struct nbm_event ev[4];
+
+	nbm_machine_event(m, NBM_EV_WARNING, "test", "before %s", "panic");
 	h_expect_panic(m, explicit_panic, NULL, "test panic 42");
 	ATF_CHECK(nbm_machine_dead(m));
 	ATF_CHECK_STREQ(nbm_machine_panicmsg(m), "test panic 42");
+	ATF_REQUIRE_EQ(nbm_machine_events(m, 0, ev, 4), 2);
+	ATF_CHECK_EQ(ev[0].ev_seq, 1);
+	ATF_CHECK_EQ(ev[0].ev_type, NBM_EV_WARNING);
+	ATF_CHECK_STREQ(ev[0].ev_text, "before panic");
+	ATF_CHECK_EQ(ev[1].ev_type, NBM_EV_PANIC);
+	ATF_CHECK_STREQ(ev[1].ev_text, "test panic 42");
+	ATF_CHECK_EQ(nbm_machine_events(m, 1, ev, 4), 1);
+	ATF_CHECK_EQ(ev[0].ev_seq, 2);
 	h_shutdown(m);
 }
 

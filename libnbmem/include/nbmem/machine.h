@@ -267,4 +267,37 @@ struct nbm_uvmexp {
 
 void	nbm_machine_uvmexp(struct nbm_machine *, struct nbm_uvmexp *);
 
+/*
+ * Machine events: things worth keeping that happen while the machine runs
+ * (a pool's hard-limit warning, a panic, page daemon activity).  The
+ * machine keeps the last NBM_EVENTS_MAX in a ring; each has a sequence
+ * number that grows from 1.
+ */
+#define NBM_EV_PANIC		1	/* the machine panicked */
+#define NBM_EV_HARDLIMIT	2	/* a pool's hard-limit warning */
+#define NBM_EV_WARNING		3	/* another kernel warning */
+#define NBM_EV_PAGEDAEMON	4	/* page daemon run */
+#define NBM_EV_INTR		5	/* interrupt source change */
+#define NBM_EV_WORKLOAD		6	/* workload start or end */
+#define NBM_EVENTS_MAX		1024
+
+struct nbm_event {
+	uint64_t	ev_seq;		/* sequence number, from 1 */
+	uint64_t	ev_time_ns;	/* machine uptime */
+	int		ev_type;	/* NBM_EV_* */
+	u_int		ev_cpu;		/* CPU it happened on */
+	char		ev_subject[32];	/* pool, source, ... */
+	char		ev_text[224];	/* the message */
+};
+
+void	nbm_machine_event(struct nbm_machine *, int type, const char *subject,
+	    const char *fmt, ...) __attribute__((__format__(__printf__, 4, 5)));
+
+/*
+ * nbm_machine_events: copy up to n events with ev_seq > since into buf,
+ * oldest first; returns the number copied.
+ */
+size_t	nbm_machine_events(struct nbm_machine *, uint64_t since,
+	    struct nbm_event *buf, size_t n);
+
 #endif /* NBMEM_MACHINE_H */

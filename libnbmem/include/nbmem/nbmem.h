@@ -23,5 +23,6 @@
 #include <nbmem/extent.h>
 #include <nbmem/uvm_km.h>
 #include <nbmem/bus.h>
+#include <nbmem/stats.h>
 
 #endif /* NBMEM_NBMEM_H */
