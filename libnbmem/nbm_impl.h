@@ -403,4 +403,15 @@ nbm_rand64(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/*
+ * Pools (subr_pool.c): the kern.pool records and the per-CPU counters of a
+ * pool cache, for the statistics readers (the caller runs on a CPU of the
+ * machine), and the shutdown hook of the per-machine pool state.
+ */
+size_t	nbm_pool_sysctl(struct nbm_machine *, struct pool_sysctl *, size_t);
+void	nbm_pool_cache_cpustat(pool_cache_t, u_int, uint64_t *hits,
+	    uint64_t *misses, uint64_t *pcmisses, uint64_t *contended,
+	    int64_t *nfull, int64_t *npart);
+void	nbm_pool_fini(struct nbm_machine *);
+
 #endif /* NBM_IMPL_H */

@@ -22,6 +22,7 @@
 #include <nbmem/vmem.h>
 #include <nbmem/extent.h>
 #include <nbmem/uvm_km.h>
+#include <nbmem/pool.h>
 #include <nbmem/bus.h>
 #include <nbmem/stats.h>
 
