@@ -103,14 +103,12 @@ static void	pool_redzone_init(struct pool *, size_t);
 
 /*
  * pool_barrier: the passive-serialization barrier of PR_PSERIALIZE pools
- * (xc_barrier(0) in NetBSD).  The simulated machine has no pserialize
- * readers, so only a full fence is left of it.
+ * (xc_barrier(0) in NetBSD).  The simulated machine has no pserialize(9)
+ * readers to wait for, so it does nothing; it marks where NetBSD waits.
  */
 static inline void
 pool_barrier(void)
 {
-
-	atomic_thread_fence(memory_order_seq_cst);
 }
 
 /* time_uptime of the machine, in seconds (32 bits suffice, as in NetBSD). */

@@ -69,8 +69,6 @@
 
 const pcg_t pcg_dummy;
 
-#define pc_has_pser(pc) (((pc)->pc_roflags & PR_PSERIALIZE) != 0)
-
 static bool	pool_cache_put_slow(pool_cache_t, pool_cache_cpu_t *,
 		    struct cpu_info *, int, void *);
 static bool	pool_cache_get_slow(pool_cache_t, pool_cache_cpu_t *,
@@ -371,9 +369,11 @@ static inline void
 pool_cache_pre_destruct(pool_cache_t pc)
 {
 
-	/* A passive serialization barrier before destructing a batch. */
-	if (__predict_false(pc_has_pser(pc)))
-		atomic_thread_fence(memory_order_seq_cst);
+	/*
+	 * A passive serialization barrier before destructing a batch; a
+	 * no-op here, see pool_barrier in subr_pool.c.
+	 */
+	(void)pc;
 }
 
 static void
