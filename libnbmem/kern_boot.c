@@ -12,10 +12,12 @@
 #include "nbm_impl.h"
 
 extern const struct nbm_bootstep nbm_bootstep_uvm_page;
+extern const struct nbm_bootstep nbm_bootstep_intr;
 extern const struct nbm_bootstep nbm_bootstep_sched;
 
 const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_uvm_page,
+	&nbm_bootstep_intr,
 	&nbm_bootstep_sched,
 };
 const size_t nbm_nbootsteps = __arraycount(nbm_bootsteps);

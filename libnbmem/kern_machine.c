@@ -518,6 +518,7 @@ nbm_cpu_enter(struct nbm_machine *m, u_int cpu)
 	ci->ci_curlwp = &nbm_thread_lwp;
 	nbm_curlwp_tls = &nbm_thread_lwp;
 	nbm_curcpu_tls = ci;
+	nbm_intr_cpu_attach(ci);
 	return 0;
 }
 
@@ -531,6 +532,7 @@ nbm_cpu_exit(void)
 	KASSERTMSG(ci->ci_mtx_count == 0,
 	    "nbm_cpu_exit: cpu%u holds %d spin mutexes", ci->ci_index,
 	    ci->ci_mtx_count);
+	nbm_intr_cpu_detach(ci);
 	ci->ci_curlwp = NULL;
 	nbm_curcpu_tls = NULL;
 	nbm_curlwp_tls = NULL;
