@@ -12,8 +12,10 @@
 #include "nbm_impl.h"
 
 extern const struct nbm_bootstep nbm_bootstep_uvm_page;
+extern const struct nbm_bootstep nbm_bootstep_vmem;
 
 const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_uvm_page,
+	&nbm_bootstep_vmem,
 };
 const size_t nbm_nbootsteps = __arraycount(nbm_bootsteps);

@@ -20,6 +20,7 @@
 #include <nbmem/mutex.h>
 #include <nbmem/machine.h>
 #include <nbmem/vmem.h>
+#include <nbmem/vmem_impl.h>
 #include <nbmem/extent.h>
 #include <nbmem/uvm_km.h>
 #include <nbmem/bus.h>
