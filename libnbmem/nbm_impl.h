@@ -466,4 +466,24 @@ nbm_rand64(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/*
+ * vmem (subr_vmem.c): the machine's arenas, for the statistics layer and
+ * the fini functions of boot steps.
+ *
+ * nbm_vmem_foreach calls fn for every arena of the machine with the
+ * machine's arena list locked: fn may read an arena (nbm_vmem_getstat,
+ * nbm_vmem_walk) but not create or destroy one.  nbm_vmem_walk calls fn
+ * for every tag in segment-list order (spans first, then their segments)
+ * with the arena locked: fn must not call into that arena.
+ * nbm_vmem_teardown frees an arena's tags and hash without locking or
+ * checking anything, for fini functions of a machine being shut down
+ * (possibly after a panic); it unlinks the arena from the machine's list.
+ */
+void	nbm_vmem_foreach(struct nbm_machine *, void (*)(vmem_t *, void *),
+	    void *);
+void	nbm_vmem_getstat(vmem_t *, struct nbm_vmem_stat *);
+void	nbm_vmem_walk(vmem_t *, void (*)(vmem_addr_t, vmem_size_t, int,
+	    void *), void *);
+void	nbm_vmem_teardown(vmem_t *);
+
 #endif /* NBM_IMPL_H */
