@@ -12,8 +12,11 @@
 #include "nbm_impl.h"
 
 extern const struct nbm_bootstep nbm_bootstep_uvm_page;
+extern const struct nbm_bootstep nbm_bootstep_extent;
 
 const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_uvm_page,
+	&nbm_bootstep_extent,
+	/* uvm_km (uvm_km_bootstrap) goes here, then x86_bus_space. */
 };
 const size_t nbm_nbootsteps = __arraycount(nbm_bootsteps);

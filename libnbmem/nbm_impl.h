@@ -403,4 +403,12 @@ nbm_rand64(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/*
+ * extent(9) (subr_extent.c): the machine's extents, for listings and
+ * statistics, and the descriptors taken from the "extent" pool.
+ */
+void	nbm_extent_foreach(struct nbm_machine *,
+	    void (*)(struct extent *, void *), void *);
+uint64_t nbm_extent_pool_nout(struct nbm_machine *);
+
 #endif /* NBM_IMPL_H */
