@@ -13,10 +13,12 @@
 
 extern const struct nbm_bootstep nbm_bootstep_uvm_page;
 extern const struct nbm_bootstep nbm_bootstep_extent;
+extern const struct nbm_bootstep nbm_bootstep_sched;
 
 const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_uvm_page,
 	&nbm_bootstep_extent,
 	/* uvm_km (uvm_km_bootstrap) goes here, then x86_bus_space. */
+	&nbm_bootstep_sched,
 };
 const size_t nbm_nbootsteps = __arraycount(nbm_bootsteps);

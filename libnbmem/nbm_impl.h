@@ -106,6 +106,8 @@ void	nbm_host_discard(void *va, size_t size); /* drop pages, keep mapping */
 size_t	nbm_host_pagesize(void);
 uint64_t nbm_host_monotonic_ns(void);
 void	nbm_host_fault_init(void);
+int	nbm_host_stack_alloc(size_t size, void **stackp);
+void	nbm_host_stack_free(void *stack, size_t size);
 int	nbm_host_register(struct nbm_machine *);
 void	nbm_host_unregister(struct nbm_machine *);
 
@@ -117,13 +119,60 @@ struct lwp {
 	struct cpu_info	*l_cpu;		/* CPU it runs on */
 	struct nbm_machine *l_machine;	/* machine it belongs to */
 	const char	*l_name;	/* for deadlock reports */
-	const char	*l_wchan;	/* wait channel while asleep */
+	const char	*l_wchan;	/* wait message while asleep */
 	int		 l_pflag;	/* LP_* */
 	int		 l_nopreempt;	/* non-zero: may not sleep */
 	struct nbm_tryframe *l_try;	/* innermost nbm_machine_try */
+
+	/* Scheduled threads (kern_sched.c); zero for host threads. */
+	int		 l_stat;	/* LS* */
+	int		 l_flag;	/* LW_* */
+	u_int		 l_lid;		/* thread id, from 1 */
+	char		 l_namebuf[32];	/* storage for l_name */
+	void		*l_sp;		/* saved stack pointer */
+	void		*l_stack;	/* stack base (lowest address) */
+	size_t		 l_stacksize;	/* usable stack bytes */
+	void		(*l_fn)(void *); /* entry */
+	void		*l_arg;
+	const void	*l_wchanobj;	/* object slept on */
+	uint64_t	 l_timeout;	/* wakeup time (uptime ns), 0: none */
+	bool		 l_timedout;	/* woken by its timeout */
+	TAILQ_ENTRY(lwp) l_runq;	/* run queue link */
+	TAILQ_ENTRY(lwp) l_sleepq;	/* sleep queue link */
+	LIST_ENTRY(lwp)	 l_list;	/* machine's thread list */
+	void		*l_asan_fake;	/* ASan fake stack while away */
+	void		*l_tsan_fiber;	/* TSan fiber */
 };
 
 #define LP_INTR		0x01	/* soft interrupt thread */
+
+/* l_stat, NetBSD's values */
+#define LSIDL		1	/* being created */
+#define LSRUN		2	/* runnable, on a run queue */
+#define LSSLEEP		3	/* asleep on l_wchanobj */
+#define LSZOMB		5	/* exited */
+#define LSONPROC	7	/* running */
+
+/* l_flag */
+#define LW_SCHED	0x01	/* a scheduled thread with its own stack */
+#define LW_SYSTEM	0x02	/* kernel thread, not counted as work */
+
+/*
+ * Scheduler hooks for mutex(9) and condvar(9) (kern_sched.c).  Only
+ * scheduled threads (LW_SCHED) sleep through the scheduler; host threads
+ * that entered a CPU wait on host futexes.
+ */
+static inline bool
+nbm_lwp_sched_p(const struct lwp *l)
+{
+
+	return l != NULL && (l->l_flag & LW_SCHED) != 0;
+}
+
+int	nbm_sched_sleep(const void *wchanobj, const char *wmesg,
+	    kmutex_t *interlock, uint64_t timeout_ns);
+int	nbm_sched_mutex_wait(kmutex_t *);
+void	nbm_sched_wakeup(struct nbm_machine *, const void *wchanobj);
 
 /*
  * CPU state.  Fields marked (c) are only touched by the CPU itself (and by

@@ -19,6 +19,7 @@
 #include <nbmem/intr.h>
 #include <nbmem/mutex.h>
 #include <nbmem/machine.h>
+#include <nbmem/lwp.h>
 #include <nbmem/vmem.h>
 #include <nbmem/extent.h>
 #include <nbmem/uvm_km.h>
