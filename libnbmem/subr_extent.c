@@ -416,7 +416,8 @@ extent_insert_and_optimize(struct nbm_machine *m, struct extent *ex,
 
 	if (after == NULL) {
 		next = LIST_FIRST(&ex->ex_regions);
-		if (coalesce && next != NULL && start + size == next->er_start) {
+		if (coalesce && next != NULL &&
+		    start + size == next->er_start) {
 			/* Grow the first region downward. */
 			next->er_start = start;
 			extent_free_region_descriptor(m, ex, rp);
@@ -457,18 +458,67 @@ extent_insert_and_optimize(struct nbm_machine *m, struct extent *ex,
 }
 
 /*
- * extent_wait: sleep on ex_cv for space freed by another thread.
+ * extent_alloc_descriptor_for: the descriptor of a new region; a
+ * DIAGNOSTIC machine reports a failure as NetBSD's does, in fn's name.
+ */
+static struct extent_region *
+extent_alloc_descriptor_for(struct nbm_machine *m, struct extent *ex,
+    int flags, const char *fn)
+{
+	struct extent_region *rp;
+
+	rp = extent_alloc_region_descriptor(m, ex, flags);
+	if (rp == NULL && EXTENT_DIAGNOSTIC(m))
+		kprintf("%s: can't allocate region descriptor\n", fn);
+	return rp;
+}
+
+/*
+ * extent_wait_space: the space asked for is taken; with EX_WAITSPACE,
+ * sleep on ex_cv until a free wakes us.
  *
- * => ex locked; returns 0, or the error of an interrupted EX_CATCH sleep.
+ * => ex locked.
+ * => returns 0 after a wakeup (search again), EAGAIN without EX_WAITSPACE,
+ *    or the error of an interrupted EX_CATCH sleep.
  */
 static int
-extent_wait(struct extent *ex, int flags)
+extent_wait_space(struct extent *ex, int flags)
 {
 
+	if ((flags & EX_WAITSPACE) == 0 || EXTENT_EARLY(ex)) {
+		/* An EX_EARLY extent has no cv to wait on. */
+		KASSERTMSG((flags & EX_WAITSPACE) == 0,
+		    "extent `%s': EX_WAITSPACE on an EX_EARLY extent",
+		    ex->ex_name);
+		return EAGAIN;
+	}
 	if ((flags & EX_CATCH) != 0)
 		return cv_wait_sig(&ex->ex_cv, &ex->ex_lock);
 	cv_wait(&ex->ex_cv, &ex->ex_lock);
 	return 0;
+}
+
+/*
+ * extent_alloc_finish: the end of an allocation, ex locked: enter
+ * [start, start+size-1] after `after' if error is 0, else give the
+ * descriptor obtained beforehand back; then unlock.  Returns error.
+ *
+ * NetBSD gives the descriptor back after dropping the lock, which races
+ * with other users of a fixed extent's freelist; here it is done first.
+ */
+static int
+extent_alloc_finish(struct nbm_machine *m, struct extent *ex, int error,
+    u_long start, u_long size, struct extent_region *after,
+    struct extent_region *rp)
+{
+
+	if (error == 0)
+		extent_insert_and_optimize(m, ex, start, size, after, rp);
+	else
+		extent_free_region_descriptor(m, ex, rp);
+	if (!EXTENT_EARLY(ex))
+		mutex_exit(&ex->ex_lock);
+	return error;
 }
 
 /*
@@ -486,7 +536,7 @@ extent_alloc_region(struct extent *ex, u_long start, u_long size, int flags)
 	struct nbm_machine *m = NBM_CURMACHINE();
 	struct extent_region *rp, *last, *myrp;
 	u_long end = start + (size - 1);
-	bool early, conflict;
+	bool conflict;
 	int error;
 
 	if (ex == NULL)
@@ -523,15 +573,11 @@ extent_alloc_region(struct extent *ex, u_long start, u_long size, int flags)
 	}
 
 	/* Get the descriptor first: this may sleep. */
-	if ((myrp = extent_alloc_region_descriptor(m, ex, flags)) == NULL) {
-		if (EXTENT_DIAGNOSTIC(m))
-			kprintf("extent_alloc_region: can't allocate region "
-			    "descriptor\n");
+	if ((myrp = extent_alloc_descriptor_for(m, ex, flags,
+	    "extent_alloc_region")) == NULL)
 		return ENOMEM;
-	}
 
-	early = EXTENT_EARLY(ex);
-	if (!early)
+	if (!EXTENT_EARLY(ex))
 		mutex_enter(&ex->ex_lock);
 	for (;;) {
 		/* last: the region we go after; the list is sorted. */
@@ -546,32 +592,14 @@ extent_alloc_region(struct extent *ex, u_long start, u_long size, int flags)
 			}
 			last = rp;
 		}
-		if (!conflict)
+		if (!conflict) {
+			error = 0;
 			break;
-		if ((flags & EX_WAITSPACE) == 0 || early) {
-			KASSERTMSG(!early || (flags & EX_WAITSPACE) == 0,
-			    "extent `%s': EX_WAITSPACE on an EX_EARLY extent",
-			    ex->ex_name);
-			error = EAGAIN;
-			goto fail;
 		}
-		if ((error = extent_wait(ex, flags)) != 0)
-			goto fail;
+		if ((error = extent_wait_space(ex, flags)) != 0)
+			break;
 	}
-	extent_insert_and_optimize(m, ex, start, size, last, myrp);
-	if (!early)
-		mutex_exit(&ex->ex_lock);
-	return 0;
-
- fail:
-	/*
-	 * NetBSD gives the descriptor back after dropping the lock, which
-	 * races with other users of a fixed extent's freelist; do it first.
-	 */
-	extent_free_region_descriptor(m, ex, myrp);
-	if (!early)
-		mutex_exit(&ex->ex_lock);
-	return error;
+	return extent_alloc_finish(m, ex, error, start, size, last, myrp);
 }
 
 /* What extent_try_candidate found. */
@@ -741,9 +769,8 @@ extent_alloc_subregion1(struct extent *ex, u_long substart, u_long subend,
     u_long *result)
 {
 	struct nbm_machine *m = NBM_CURMACHINE();
-	struct extent_region *myrp, *last;
-	u_long newstart;
-	bool early;
+	struct extent_region *myrp, *last = NULL;
+	u_long newstart = 0;
 	int error;
 
 	if (ex == NULL)
@@ -778,12 +805,9 @@ extent_alloc_subregion1(struct extent *ex, u_long substart, u_long subend,
 		ASSERT_SLEEPABLE();
 
 	/* Get the descriptor first: this may sleep. */
-	if ((myrp = extent_alloc_region_descriptor(m, ex, flags)) == NULL) {
-		if (EXTENT_DIAGNOSTIC(m))
-			kprintf("extent_alloc_subregion: can't allocate "
-			    "region descriptor\n");
+	if ((myrp = extent_alloc_descriptor_for(m, ex, flags,
+	    "extent_alloc_subregion")) == NULL)
 		return ENOMEM;
-	}
 
 	/*
 	 * NetBSD takes ex_lock here even for EX_EARLY extents, whose mutex
@@ -791,8 +815,7 @@ extent_alloc_subregion1(struct extent *ex, u_long substart, u_long subend,
 	 * LOCKDEBUG happens to accept); the simulated mutexes check, so
 	 * EX_EARLY is honoured here as in the other functions.
 	 */
-	early = EXTENT_EARLY(ex);
-	if (!early)
+	if (!EXTENT_EARLY(ex))
 		mutex_enter(&ex->ex_lock);
 	for (;;) {
 		error = extent_find_gap(ex, substart, subend, size, alignment,
@@ -805,18 +828,12 @@ extent_alloc_subregion1(struct extent *ex, u_long substart, u_long subend,
 				    "(0x%lx - 0x%lx), alignment 0x%lx\n",
 				    ex->ex_name, ex->ex_start, ex->ex_end,
 				    alignment);
-				if (!early)
+				if (!EXTENT_EARLY(ex))
 					mutex_exit(&ex->ex_lock);
 				panic("extent_alloc_subregion: overflow after "
 				    "alignment");
 			}
-			goto fail;
-		}
-		if ((flags & EX_WAITSPACE) == 0 || early) {
-			KASSERTMSG(!early || (flags & EX_WAITSPACE) == 0,
-			    "extent `%s': EX_WAITSPACE on an EX_EARLY extent",
-			    ex->ex_name);
-			goto fail;
+			break;
 		}
 		/*
 		 * Wait for a free, then search again with the lock held.
@@ -826,20 +843,12 @@ extent_alloc_subregion1(struct extent *ex, u_long substart, u_long subend,
 		 * step 6); the wait-then-retry meant there is what this
 		 * does.
 		 */
-		if ((error = extent_wait(ex, flags)) != 0)
-			goto fail;
+		if ((error = extent_wait_space(ex, flags)) != 0)
+			break;
 	}
-	extent_insert_and_optimize(m, ex, newstart, size, last, myrp);
-	if (!early)
-		mutex_exit(&ex->ex_lock);
-	*result = newstart;
-	return 0;
-
- fail:
-	/* As in extent_alloc_region: give it back before unlocking. */
-	extent_free_region_descriptor(m, ex, myrp);
-	if (!early)
-		mutex_exit(&ex->ex_lock);
+	error = extent_alloc_finish(m, ex, error, newstart, size, last, myrp);
+	if (error == 0)
+		*result = newstart;
 	return error;
 }
 

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nbmem/lwp.h>
+
 #include "h_nbm.h"
 #include "nbm_impl.h"
 
@@ -140,9 +142,10 @@ run_ops(struct extent *ex, const struct xop *op)
 		    "returned %d, expected %d", op->xo_op, op->xo_a, op->xo_b,
 		    op->xo_size, ret, op->xo_ret);
 		if (op->xo_op == XOP_SUB && op->xo_ret == 0)
-			ATF_CHECK_EQ_MSG(res, op->xo_res, "subregion 0x%lx-0x%lx "
-			    "size 0x%lx: result 0x%lx, expected 0x%lx",
-			    op->xo_a, op->xo_b, op->xo_size, res, op->xo_res);
+			ATF_CHECK_EQ_MSG(res, op->xo_res, "subregion "
+			    "0x%lx-0x%lx size 0x%lx: result 0x%lx, expected "
+			    "0x%lx", op->xo_a, op->xo_b, op->xo_size, res,
+			    op->xo_res);
 	}
 }
 
@@ -175,141 +178,77 @@ run_case(const struct xcase *xc)
 }
 
 #define R(a, s)			{ XOP_REGION, (a), 0, (s), 0, 0, 0, 0 }
-#define S(a, b, s, al, bd, r, x) { XOP_SUB, (a), (b), (s), (al), (bd), (r), (x) }
+#define S(a, b, s, al, bd, r, x)					\
+	{ XOP_SUB, (a), (b), (s), (al), (bd), (r), (x) }
 #define F(a, s)			{ XOP_FREE, (a), 0, (s), 0, 0, 0, 0 }
 #define END			{ XOP_END, 0, 0, 0, 0, 0, 0, 0 }
 #define NA			EX_NOALIGN
 #define NB			EX_NOBOUNDARY
 
-ATF_TC_WITHOUT_HEAD(t_extent_coalesce);
-ATF_TC_BODY(t_extent_coalesce, tc)
-{
-	static const struct xcase xc = {
+static const struct xcase xcases[] = {
+	{	/* coalesce */
 		"test1", 0, 0x4f, 0, 0x0,
 		{ R(0x00, 0x10), R(0x20, 0x10), R(0x40, 0x10), R(0x10, 0x10),
 		  S(0, 0x4f, 0x10, NA, NB, 0, 0x30), END },
 		"0x0 - 0x4f\n", NULL, { END }, NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-/* PR kern/7539: subend beyond ex_end is searched as given. */
-ATF_TC_WITHOUT_HEAD(t_extent_subregion1);
-ATF_TC_BODY(t_extent_subregion1, tc)
-{
-	static const struct xcase xc = {
+	},
+	/* PR kern/7539: subend beyond ex_end is searched as given. */
+	{	/* subregion1 */
 		"test2", 0, 0x2f, EX_NOCOALESCE, 0x2,
 		{ R(0x00, 0x10), S(0x20, 0x30, 0x10, NA, NB, 0, 0x20), END },
 		"0x0 - 0xf\n0x20 - 0x2f\n", NULL, { END }, NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-ATF_TC_WITHOUT_HEAD(t_extent_subregion2);
-ATF_TC_BODY(t_extent_subregion2, tc)
-{
-	static const struct xcase xc = {
+	},
+	{	/* subregion2 */
 		"test3", 0, 0x3f, EX_NOCOALESCE, 0x2,
 		{ R(0x00, 0x20), R(0x30, 0x10),
 		  S(0x10, 0x3f, 0x10, NA, NB, 0, 0x20), END },
 		"0x0 - 0x1f\n0x20 - 0x2f\n0x30 - 0x3f\n", NULL, { END },
 		NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-ATF_TC_WITHOUT_HEAD(t_extent_bound1);
-ATF_TC_BODY(t_extent_bound1, tc)
-{
-	static const struct xcase xc = {
+	},
+	{	/* bound1 */
 		"test4", 0xf0000000, 0xffffffff, 0, 0x0,
 		{ R(0xf1000000, 0x1),
 		  S(0xf0000000, 0xffffffff, 0x1, NA, 0x20000000, 0,
 		    0xf0000000), END },
 		"0xf0000000 - 0xf0000000\n0xf1000000 - 0xf1000000\n",
 		NULL, { END }, NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-ATF_TC_WITHOUT_HEAD(t_extent_bound2);
-ATF_TC_BODY(t_extent_bound2, tc)
-{
-	static const struct xcase xc = {
+	},
+	{	/* bound2 */
 		"test5", 0xf0000000, 0xffffffff, 0, 0x0,
 		{ S(0xf0000000, 0xffffffff, 0x1, NA, 0x20000000, 0,
 		    0xf0000000), END },
 		"0xf0000000 - 0xf0000000\n", NULL, { END }, NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-ATF_TC_WITHOUT_HEAD(t_extent_bound3);
-ATF_TC_BODY(t_extent_bound3, tc)
-{
-	static const struct xcase xc = {
+	},
+	{	/* bound3 */
 		"test6", 0, 11, 0, 0x0,
 		{ S(0, 11, 8, NA, 8, 0, 0), S(0, 11, 2, NA, 8, 0, 0x8),
 		  S(0, 11, 2, NA, 8, 0, 0xa), END },
 		"0x0 - 0xb\n", NULL, { END }, NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-ATF_TC_WITHOUT_HEAD(t_extent_bound4);
-ATF_TC_BODY(t_extent_bound4, tc)
-{
-	static const struct xcase xc = {
+	},
+	{	/* bound4 */
 		"test7", 0, 11, 0, 0x0,
 		{ S(0, 11, 7, NA, 8, 0, 0), S(0, 11, 4, NA, 8, 0, 8), END },
 		"0x0 - 0x6\n0x8 - 0xb\n", NULL, { END }, NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-ATF_TC_WITHOUT_HEAD(t_extent_subregion3);
-ATF_TC_BODY(t_extent_subregion3, tc)
-{
-	static const struct xcase xc = {
+	},
+	{	/* subregion3 */
 		"test8", 0, 0x4f, EX_NOCOALESCE, 0x2,
 		{ R(0x30, 0x10), S(0, 0xf, 0x10, NA, NB, 0, 0),
 		  S(0, 0xf, 0x10, NA, NB, EAGAIN, 0), END },
 		"0x0 - 0xf\n0x30 - 0x3f\n", NULL, { END }, NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-ATF_TC_WITHOUT_HEAD(t_extent_bound5);
-ATF_TC_BODY(t_extent_bound5, tc)
-{
-	static const struct xcase xc = {
+	},
+	{	/* bound5 */
 		"test9", 0, 0x4f, 0, 0x0,
 		{ S(0, 0x10, 4, NA, 0, 0, 0), S(0xd, 0x20, 2, NA, 0, 0, 0xd),
 		  S(0, 0x4f, 8, NA, 8, 0, 0x10), END },
 		"0x0 - 0x3\n0xd - 0xe\n0x10 - 0x17\n", NULL, { END },
 		NULL, { END },
-	};
-
-	run_case(&xc);
-}
-
-/*
- * EX_BOUNDZERO given to extent_create has no effect: the lines count from
- * ex_start 0xc0002000, and the last allocation is moved to the line
- * 0xc0022000, which is not 0x10000-aligned.
- */
-ATF_TC_WITHOUT_HEAD(t_extent_free);
-ATF_TC_BODY(t_extent_free, tc)
-{
-	static const struct xcase xc = {
+	},
+	/*
+	 * EX_BOUNDZERO given to extent_create has no effect: the lines
+	 * count from ex_start 0xc0002000, and the last allocation is moved
+	 * to the line 0xc0022000, which is not 0x10000-aligned.
+	 */
+	{	/* free */
 		"test10", 0xc0002000, 0xffffe000, EX_BOUNDZERO, 0x0,
 		{ S(0xc0002000, 0xffffe000, 0x2000, 0x10000, 0x10000, 0,
 		    0xc0010000),
@@ -321,15 +260,8 @@ ATF_TC_BODY(t_extent_free, tc)
 		"0xc0010000 - 0xc0011fff\n0xc0022000 - 0xc0031fff\n",
 		{ S(0xc0002000, 0xffffe000, 0x10000, 0x10000, 0x10000, 0,
 		    0xc0022000), END },
-	};
-
-	run_case(&xc);
-}
-
-ATF_TC_WITHOUT_HEAD(t_extent_subregion4);
-ATF_TC_BODY(t_extent_subregion4, tc)
-{
-	static const struct xcase xc = {
+	},
+	{	/* subregion4 */
 		"test11", 0x10, 0x20, EX_NOCOALESCE, 0x2,
 		{ S(0x10, 0x13, 0x4, NA, NB, 0, 0x10),
 		  S(0x1e, 0x1f, 0x2, NA, NB, 0, 0x1e),
@@ -338,10 +270,28 @@ ATF_TC_BODY(t_extent_subregion4, tc)
 		  S(0x10, 0x20, 0x1, NA, NB, 0, 0x14), END },
 		"0x10 - 0x13\n0x14 - 0x14\n0x1e - 0x1f\n0x20 - 0x20\n",
 		NULL, { END }, NULL, { END },
-	};
+	},
+};
 
-	run_case(&xc);
+#define XCASE_TC(name, i)						\
+ATF_TC_WITHOUT_HEAD(name);						\
+ATF_TC_BODY(name, tc)							\
+{									\
+									\
+	run_case(&xcases[i]);						\
 }
+
+XCASE_TC(t_extent_coalesce, 0)
+XCASE_TC(t_extent_subregion1, 1)
+XCASE_TC(t_extent_subregion2, 2)
+XCASE_TC(t_extent_bound1, 3)
+XCASE_TC(t_extent_bound2, 4)
+XCASE_TC(t_extent_bound3, 5)
+XCASE_TC(t_extent_bound4, 6)
+XCASE_TC(t_extent_subregion3, 7)
+XCASE_TC(t_extent_bound5, 8)
+XCASE_TC(t_extent_free, 9)
+XCASE_TC(t_extent_subregion4, 10)
 
 /*
  * NetBSD's flag values, and EXTENT_FIXED_STORAGE_SIZE(n) giving exactly n
@@ -1002,8 +952,8 @@ ATF_TC_BODY(diagnostic_panics, tc)
 	for (i = 0; i < __arraycount(diags); i++) {
 		m = boot_opts(NBM_OPT_DIAGNOSTIC);
 		h_print_reset();
-		h_expect_panic(m, diag_call, __DECONST(struct diag *, &diags[i]),
-		    diags[i].d_panic);
+		h_expect_panic(m, diag_call,
+		    __DECONST(struct diag *, &diags[i]), diags[i].d_panic);
 		ATF_CHECK_STREQ_MSG(h_panicmsg(), diags[i].d_panic,
 		    "case %zu", i);
 		ATF_CHECK_STREQ_MSG(h_printed(), diags[i].d_print,
@@ -1264,6 +1214,79 @@ ATF_TC_BODY(pool_descriptor_handed_to_waiter, tc)
 	extent_destroy(ex);
 	ATF_CHECK_EQ(nbm_extent_pool_nout(m), 0);
 	h_shutdown(m);
+}
+
+/*
+ * The same with scheduled threads, in both execution modes: lwp "holder"
+ * on cpu0 fills the extent, lets the other run, then frees; lwp "waiter"
+ * on cpu1 sleeps for the space in the meantime.  Without the free the
+ * machine reports the waiter in a deadlock panic.
+ */
+struct sched_arg {
+	struct extent	*sa_ex;
+	int		 sa_free;	/* holder frees */
+	int		 sa_error;
+	u_long		 sa_result;
+};
+
+static void
+sched_holder(void *arg)
+{
+	struct sched_arg *sa = arg;
+
+	if (extent_alloc_region(sa->sa_ex, 0, 0x100, 0) != 0)
+		return;
+	kpause("hold", false, 2, NULL);
+	if (sa->sa_free)
+		(void)extent_free(sa->sa_ex, 0x40, 0x40, 0);
+}
+
+static void
+sched_waiter(void *arg)
+{
+	struct sched_arg *sa = arg;
+
+	kpause("start", false, 1, NULL);
+	sa->sa_error = extent_alloc(sa->sa_ex, 0x40, 0x40, 0, EX_WAITSPACE,
+	    &sa->sa_result);
+}
+
+ATF_TC_WITHOUT_HEAD(waitspace_scheduled_threads);
+ATF_TC_BODY(waitspace_scheduled_threads, tc)
+{
+	struct nbm_config cfg;
+	struct nbm_machine *m;
+	struct sched_arg sa;
+	struct extent *ex;
+	int mode, free;
+
+	for (mode = 0; mode <= 1; mode++) {
+		for (free = 1; free >= 0; free--) {
+			h_config(&cfg);
+			cfg.mode = mode;
+			m = h_boot(&cfg);
+			ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+			ex = extent_create("sched", 0, 0xff, NULL, 0, 0);
+			nbm_cpu_exit();
+			sa = (struct sched_arg){ ex, free, -1, 0 };
+			ATF_REQUIRE_EQ(nbm_lwp_create(m, 0, "holder",
+			    sched_holder, &sa, NULL), 0);
+			ATF_REQUIRE_EQ(nbm_lwp_create(m, 1, "waiter",
+			    sched_waiter, &sa, NULL), 0);
+			if (free) {
+				ATF_CHECK_EQ(nbm_machine_run(m, 0), 0);
+				ATF_CHECK_EQ(sa.sa_error, 0);
+				ATF_CHECK_EQ(sa.sa_result, 0x40);
+			} else {
+				ATF_CHECK_EQ(nbm_machine_run(m, 0),
+				    ENOTRECOVERABLE);
+				ATF_CHECK_MSG(strstr(h_panicmsg(),
+				    "(waiter) on cpu1 waits on \"extent\"") !=
+				    NULL, "panic: %s", h_panicmsg());
+			}
+			nbm_machine_shutdown(m);
+		}
+	}
 }
 
 /*
@@ -1725,6 +1748,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, waitspace_woken_by_free);
 	ATF_TP_ADD_TC(tp, waitok_descriptor_woken_by_free);
 	ATF_TP_ADD_TC(tp, pool_descriptor_handed_to_waiter);
+	ATF_TP_ADD_TC(tp, waitspace_scheduled_threads);
 	ATF_TP_ADD_TC(tp, stress_coalescing);
 	ATF_TP_ADD_TC(tp, stress_nocoalesce);
 	return atf_no_error();
