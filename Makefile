@@ -43,7 +43,7 @@ endif
 
 CPPFLAGS_BASE := -D_DEFAULT_SOURCE -Ilibnbmem/include
 CFLAGS_BASE := -std=c11 $(OPT) -g -pthread $(WARNS) $(SANFLAGS)
-LDFLAGS_BASE := -pthread $(SANFLAGS)
+LDFLAGS_BASE := -pthread -lm $(SANFLAGS)
 
 ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(CPPFLAGS) $(CFLAGS)
 

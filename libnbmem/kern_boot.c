@@ -2,7 +2,8 @@
  * kern_boot.c: the order in which a machine boots.
  *
  * The steps mirror NetBSD's main() and uvm_init(): physical pages first,
- * then kernel_map and the kmem arenas (uvm_km_bootstrap, which also runs
+ * then the interrupt and scheduler state of the CPUs, the vmem subsystem,
+ * kernel_map and the kmem arenas (uvm_km_bootstrap, which also runs
  * pool_subsystem_init and vmem_subsystem_init), the I/O extents
  * (x86_bus_space_init), kmem (kmem_init), and at last the point where the
  * I/O extents may allocate descriptors (x86_bus_space_mallocok) and the
@@ -13,12 +14,17 @@
 
 extern const struct nbm_bootstep nbm_bootstep_uvm_page;
 extern const struct nbm_bootstep nbm_bootstep_extent;
+extern const struct nbm_bootstep nbm_bootstep_intr;
 extern const struct nbm_bootstep nbm_bootstep_sched;
+extern const struct nbm_bootstep nbm_bootstep_vmem;
+extern const struct nbm_bootstep nbm_bootstep_uvm_km;
 
 const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_uvm_page,
 	&nbm_bootstep_extent,
-	/* uvm_km (uvm_km_bootstrap) goes here, then x86_bus_space. */
+	&nbm_bootstep_intr,
 	&nbm_bootstep_sched,
+	&nbm_bootstep_vmem,
+	&nbm_bootstep_uvm_km,
 };
 const size_t nbm_nbootsteps = __arraycount(nbm_bootsteps);

@@ -67,10 +67,11 @@
 #define SLEEPQ_BUCKETS	128
 #define IDLE_WAIT_NS	10000000ULL	/* parallel idle poll: 10 ms */
 
-/* Hook of the interrupt generator (intr.c), weak until it is linked. */
-uint64_t nbm_intr_next_arrival(struct nbm_machine *) __attribute__((__weak__));
-void	nbm_intr_det_deliver(struct nbm_machine *, uint64_t)
-	    __attribute__((__weak__));
+/*
+ * A deterministic machine whose threads all sleep while interrupts keep
+ * arriving, none of which wakes a thread for this long, is deadlocked too.
+ */
+#define DET_LIVELOCK_NS		(60ULL * 1000000000ULL)
 
 TAILQ_HEAD(lwpq, lwp);
 
@@ -99,6 +100,7 @@ struct nbm_sched_state {
 	_Atomic(int)	 ss_running;	/* inside nbm_machine_run() */
 	uint64_t	 ss_rng;	/* deterministic CPU choice */
 	uint64_t	 ss_limit;	/* run limit, uptime ns */
+	uint64_t	 ss_lastrun;	/* deterministic: last thread run */
 	struct nbm_machine *ss_machine;
 };
 
@@ -623,7 +625,7 @@ static bool
 sched_intr_pending(struct nbm_machine *m)
 {
 
-	return nbm_intr_next_arrival != NULL && nbm_intr_next_arrival(m) != 0;
+	return nbm_intr_next_arrival(m) != 0;
 }
 
 /*
@@ -656,6 +658,7 @@ static void
 sched_run_one(struct nbm_sched_state *ss, struct cpu_info *ci, struct lwp *l)
 {
 
+	nbm_intr_cpu_pending(ci);
 	sched_switch_to_lwp(l);
 	if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) == LSZOMB)
 		lwp_free(ss, l);
@@ -698,11 +701,13 @@ sched_cpu_main(void *argp)
 	bool suspect = false;
 
 	sched_loop_enter(m, ci);
+	nbm_intr_cpu_attach(ci);
 	for (;;) {
 		if (sched_should_stop(m, ss, &error))
 			break;
 		now = nbm_uptime_ns(m);
 		earliest = sched_timeouts(ss, now);
+		nbm_intr_cpu_pending(ci);
 		if ((l = sched_dequeue(sc)) != NULL) {
 			suspect = false;
 			sched_run_one(ss, ci, l);
@@ -751,6 +756,7 @@ sched_cpu_main(void *argp)
 		atomic_fetch_sub(&ss->ss_nidle, 1);
 		atomic_store(&sc->sc_idle, 0);
 	}
+	nbm_intr_cpu_detach(ci);
 	/* Wake the other CPUs so that they notice too. */
 	for (u_int i = 0; i < m->m_ncpu; i++) {
 		__atomic_fetch_add(&ss->ss_cpu[i].sc_wakeword, 1,
@@ -815,22 +821,23 @@ sched_run_deterministic(struct nbm_machine *m, struct nbm_sched_state *ss)
 			break;
 		}
 		now = nbm_uptime_ns(m);
-		if (nbm_intr_det_deliver != NULL)
-			nbm_intr_det_deliver(m, now);
+		nbm_intr_det_deliver(m, now);
 		earliest = sched_timeouts(ss, now);
+		/* A CPU is ready if it has a thread or an interrupt to run. */
 		for (nready = 0, i = 0; i < m->m_ncpu; i++)
-			if (atomic_load(&ss->ss_cpu[i].sc_nrun) != 0)
+			if (atomic_load(&ss->ss_cpu[i].sc_nrun) != 0 ||
+			    __atomic_load_n(&m->m_cpus[i]->ci_ipending,
+			    __ATOMIC_RELAXED) != 0)
 				ready[nready++] = i;
 		if (nready == 0) {
 			/* Nothing runnable: jump to the next event. */
-			next = earliest;
-			if (nbm_intr_next_arrival != NULL) {
-				uint64_t a = nbm_intr_next_arrival(m);
+			uint64_t a = nbm_intr_next_arrival(m);
 
-				if (a != 0 && (next == 0 || a < next))
-					next = a;
-			}
-			if (next == 0) {
+			next = earliest;
+			if (a != 0 && (next == 0 || a < next))
+				next = a;
+			if (next == 0 || (earliest == 0 &&
+			    now - ss->ss_lastrun > DET_LIVELOCK_NS)) {
 				(void)nbm_machine_try(m,
 				    sched_deadlock_cb, m);
 				error = ENOTRECOVERABLE;
@@ -845,8 +852,11 @@ sched_run_deterministic(struct nbm_machine *m, struct nbm_sched_state *ss)
 		sc = &ss->ss_cpu[i];
 		nbm_curcpu_tls = ci;
 		nbm_loop_lwp.l_cpu = ci;
-		if ((l = sched_dequeue(sc)) != NULL)
+		if ((l = sched_dequeue(sc)) != NULL) {
 			sched_run_one(ss, ci, l);
+			ss->ss_lastrun = nbm_uptime_ns(m);
+		} else
+			nbm_intr_cpu_pending(ci);
 	}
 	nbm_curcpu_tls = NULL;
 	nbm_curlwp_tls = NULL;
@@ -966,11 +976,14 @@ kpause(const char *wmesg, bool intr, int timo, kmutex_t *mtx)
 void
 nbm_sched_charge(uint64_t ns)
 {
-	struct nbm_machine *m = NBM_CURMACHINE();
+	struct cpu_info *ci = curcpu();
+	struct nbm_machine *m = ci->ci_machine;
 
-	if (m->m_cfg.mode == NBM_MODE_DETERMINISTIC)
-		atomic_fetch_add_explicit(&m->m_vtime_ns, ns,
-		    memory_order_relaxed);
+	if (m->m_cfg.mode != NBM_MODE_DETERMINISTIC)
+		return;
+	atomic_fetch_add_explicit(&m->m_vtime_ns, ns, memory_order_relaxed);
+	/* Interrupts that came due meanwhile arrive now, on this CPU. */
+	nbm_intr_det_charge(m, ci);
 }
 
 struct lwp *

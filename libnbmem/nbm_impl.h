@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -190,8 +191,9 @@ struct cpu_info {
 	struct lwp	*ci_curlwp;	/* (c) thread running here */
 	_Atomic(uintptr_t) ci_occupant;	/* (a) host thread on this CPU */
 	uint64_t	 ci_nintr;	/* (c) interrupts taken */
-	void		*ci_intr;	/* (c) interrupt state (intr.c) */
-	void		*ci_sched;	/* (c) scheduler state */
+	_Atomic(int)	 ci_hostlock;	/* (a) guards ci_hostthread */
+	bool		 ci_hostvalid;	/* host thread on the CPU */
+	pthread_t	 ci_hostthread;	/* it, for interrupt signals */
 } __cacheline_aligned;
 
 /*
@@ -391,7 +393,8 @@ splx_inline(struct cpu_info *ci, int s)
 	atomic_signal_fence(memory_order_seq_cst);
 	ci->ci_ilevel = s;
 	atomic_signal_fence(memory_order_seq_cst);
-	if (__predict_false(ci->ci_ipending >> (s + 1)))
+	if (__predict_false(__atomic_load_n(&ci->ci_ipending,
+	    __ATOMIC_RELAXED) >> (s + 1)))
 		nbm_intr_dispatch(ci, s);
 }
 
@@ -399,6 +402,17 @@ splx_inline(struct cpu_info *ci, int s)
  * Time.
  */
 uint64_t nbm_uptime_ns(struct nbm_machine *);
+
+/*
+ * Interrupt delivery (intr.c): a host thread that starts or stops running
+ * a CPU registers itself, so that the interrupt generator can signal it.
+ */
+void	nbm_intr_cpu_attach(struct cpu_info *);
+void	nbm_intr_cpu_detach(struct cpu_info *);
+void	nbm_intr_det_charge(struct nbm_machine *, struct cpu_info *);
+void	nbm_intr_det_deliver(struct nbm_machine *, uint64_t now);
+uint64_t nbm_intr_next_arrival(struct nbm_machine *);
+void	nbm_intr_cpu_pending(struct cpu_info *);
 
 /*
  * Kernel VA bookkeeping (pmap.c).
@@ -451,6 +465,26 @@ nbm_rand64(uint64_t *state)
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
+
+/*
+ * vmem (subr_vmem.c): the machine's arenas, for the statistics layer and
+ * the fini functions of boot steps.
+ *
+ * nbm_vmem_foreach calls fn for every arena of the machine with the
+ * machine's arena list locked: fn may read an arena (nbm_vmem_getstat,
+ * nbm_vmem_walk) but not create or destroy one.  nbm_vmem_walk calls fn
+ * for every tag in segment-list order (spans first, then their segments)
+ * with the arena locked: fn must not call into that arena.
+ * nbm_vmem_teardown frees an arena's tags and hash without locking or
+ * checking anything, for fini functions of a machine being shut down
+ * (possibly after a panic); it unlinks the arena from the machine's list.
+ */
+void	nbm_vmem_foreach(struct nbm_machine *, void (*)(vmem_t *, void *),
+	    void *);
+void	nbm_vmem_getstat(vmem_t *, struct nbm_vmem_stat *);
+void	nbm_vmem_walk(vmem_t *, void (*)(vmem_addr_t, vmem_size_t, int,
+	    void *), void *);
+void	nbm_vmem_teardown(vmem_t *);
 
 /*
  * extent(9) (subr_extent.c): the machine's extents, for listings and

@@ -21,6 +21,7 @@
 #include <nbmem/machine.h>
 #include <nbmem/lwp.h>
 #include <nbmem/vmem.h>
+#include <nbmem/vmem_impl.h>
 #include <nbmem/extent.h>
 #include <nbmem/uvm_km.h>
 #include <nbmem/bus.h>
