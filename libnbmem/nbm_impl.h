@@ -494,4 +494,13 @@ void	nbm_extent_foreach(struct nbm_machine *,
 	    void (*)(struct extent *, void *), void *);
 uint64_t nbm_extent_pool_nout(struct nbm_machine *);
 
+/*
+ * x86 machdep (x86_bus_space.c), acting on the calling CPU's machine:
+ * (re)create ioport_ex and iomem_ex, enter the memory map into iomem_ex,
+ * and allow EX_MALLOCOK.  Boot calls them; tests may call them again.
+ */
+void	x86_bus_space_init(void);
+void	init_x86_clusters(void);
+void	x86_bus_space_mallocok(void);
+
 #endif /* NBM_IMPL_H */
