@@ -773,11 +773,15 @@ extent_alloc_subregion1(struct extent *ex, u_long substart, u_long subend,
 	u_long newstart = 0;
 	int error;
 
+	/*
+	 * NULL pointers are checked on every machine: a kernel without
+	 * DIAGNOSTIC would fault on them, the host process must not.
+	 */
 	if (ex == NULL)
 		panic("extent_alloc_subregion: NULL extent");
+	if (result == NULL)
+		panic("extent_alloc_subregion: NULL result pointer");
 	if (EXTENT_DIAGNOSTIC(m)) {
-		if (result == NULL)
-			panic("extent_alloc_subregion: NULL result pointer");
 		if (substart < ex->ex_start || substart > ex->ex_end ||
 		    subend > ex->ex_end || subend < ex->ex_start) {
 			kprintf("extent_alloc_subregion: extent `%s', "
