@@ -486,4 +486,21 @@ void	nbm_vmem_walk(vmem_t *, void (*)(vmem_addr_t, vmem_size_t, int,
 	    void *), void *);
 void	nbm_vmem_teardown(vmem_t *);
 
+/*
+ * extent(9) (subr_extent.c): the machine's extents, for listings and
+ * statistics, and the descriptors taken from the "extent" pool.
+ */
+void	nbm_extent_foreach(struct nbm_machine *,
+	    void (*)(struct extent *, void *), void *);
+uint64_t nbm_extent_pool_nout(struct nbm_machine *);
+
+/*
+ * x86 machdep (x86_bus_space.c), acting on the calling CPU's machine:
+ * (re)create ioport_ex and iomem_ex, enter the memory map into iomem_ex,
+ * and allow EX_MALLOCOK.  Boot calls them; tests may call them again.
+ */
+void	x86_bus_space_init(void);
+void	init_x86_clusters(void);
+void	x86_bus_space_mallocok(void);
+
 #endif /* NBM_IMPL_H */
