@@ -14,14 +14,13 @@
 
 #include "nbm_impl.h"
 
+#include <nbmem/extent.h>
 #include <nbmem/vmem_impl.h>
 
 /* Collectors of the layers above vmem; weak until those are linked. */
 size_t	nbm_pool_sysctl(struct nbm_machine *, struct pool_sysctl *, size_t)
 	    __attribute__((__weak__));
 size_t	nbm_pool_cachecpu(struct nbm_machine *, struct nbm_cachecpu_stats *,
-	    size_t) __attribute__((__weak__));
-size_t	nbm_extent_stats(struct nbm_machine *, struct nbm_extent_stats *,
 	    size_t) __attribute__((__weak__));
 
 struct vmem_collect {
@@ -58,6 +57,54 @@ vmem_collect_one(vmem_t *vm, void *arg)
 	vs->vs_largest_free = st.vs_largest_free;
 	for (i = 0; i < NBM_STAT_VEC_LEN && i < VMEM_MAXORDER; i++)
 		vs->vs_freelist[i] = st.vs_freelist[i];
+}
+
+struct extent_collect {
+	struct nbm_extent_stats	*ec_buf;
+	size_t			 ec_n;
+	size_t			 ec_cap;
+};
+
+/*
+ * extent_collect_one: one extent's record, read under its lock: regions,
+ * the amount allocated and the largest gap between them.
+ */
+static void
+extent_collect_one(struct extent *ex, void *arg)
+{
+	struct extent_collect *ec = arg;
+	struct nbm_extent_stats *es;
+	struct extent_region *rp;
+	u_long next, gap, largest = 0;
+	uint64_t alloc = 0, n = 0;
+	bool locked = (ex->ex_flags & EXF_EARLY) == 0;
+
+	if (ec->ec_n++ >= ec->ec_cap)
+		return;
+	es = &ec->ec_buf[ec->ec_n - 1];
+	memset(es, 0, sizeof(*es));
+	snprintf(es->es_name, sizeof(es->es_name), "%s", ex->ex_name);
+	if (locked)
+		mutex_enter(&ex->ex_lock);
+	next = ex->ex_start;
+	LIST_FOREACH(rp, &ex->ex_regions, er_link) {
+		gap = rp->er_start - next;
+		if (rp->er_start > next && gap > largest)
+			largest = gap;
+		alloc += rp->er_end - rp->er_start + 1;
+		n++;
+		next = rp->er_end + 1;
+	}
+	if (next != 0 && next <= ex->ex_end && ex->ex_end - next + 1 > largest)
+		largest = ex->ex_end - next + 1;
+	es->es_start = ex->ex_start;
+	es->es_end = ex->ex_end;
+	es->es_flags = (uint64_t)ex->ex_flags;
+	es->es_nregions = n;
+	es->es_allocated = alloc;
+	es->es_largest_free = largest;
+	if (locked)
+		mutex_exit(&ex->ex_lock);
 }
 
 static void
@@ -139,8 +186,10 @@ cachecpu_fn(struct nbm_machine *m, void *buf, size_t cap)
 static size_t
 extent_fn(struct nbm_machine *m, void *buf, size_t cap)
 {
+	struct extent_collect ec = { buf, 0, cap };
 
-	return nbm_extent_stats(m, buf, cap);
+	nbm_extent_foreach(m, extent_collect_one, &ec);
+	return ec.ec_n;
 }
 
 static size_t
@@ -179,7 +228,7 @@ snapshot_collect(void *argp)
 	if (error == 0 && nbm_pool_cachecpu != NULL)
 		error = collect(m, sizeof(struct nbm_cachecpu_stats),
 		    cachecpu_fn, (void **)&st->st_cachecpu, &st->st_ncachecpu);
-	if (error == 0 && nbm_extent_stats != NULL)
+	if (error == 0)
 		error = collect(m, sizeof(struct nbm_extent_stats), extent_fn,
 		    (void **)&st->st_extent, &st->st_nextent);
 	sa->sa_error = error;

@@ -43,6 +43,23 @@ check_snapshot(const struct nbm_stats *st)
 	ATF_CHECK(find_arena(st, "kva") != NULL);
 	ATF_CHECK(find_arena(st, "vmem-va") != NULL);
 	ATF_CHECK(find_arena(st, "vmem-meta") != NULL);
+	ATF_REQUIRE_EQ(st->st_nextent, 2);
+	for (i = 0; i < st->st_nextent; i++) {
+		const struct nbm_extent_stats *es = &st->st_extent[i];
+
+		ATF_CHECK_EQ(es->es_flags, 0x3);	/* FIXED, NOCOALESCE */
+		ATF_CHECK(es->es_nregions > 0);
+		ATF_CHECK(es->es_allocated + es->es_largest_free <=
+		    es->es_end - es->es_start + 1);
+		if (strcmp(es->es_name, "ioport") == 0) {
+			ATF_CHECK_EQ(es->es_end, 0xffff);
+			/* the default legacy port reservations */
+			ATF_CHECK_EQ(es->es_nregions, 11);
+		} else {
+			ATF_CHECK_STREQ(es->es_name, "iomem");
+			ATF_CHECK_EQ(es->es_end, 0xffffffffffffULL);
+		}
+	}
 }
 
 ATF_TC_WITHOUT_HEAD(snapshot_on_cpu);
