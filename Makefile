@@ -43,7 +43,7 @@ endif
 
 CPPFLAGS_BASE := -D_DEFAULT_SOURCE -Ilibnbmem/include
 CFLAGS_BASE := -std=c11 $(OPT) -g -pthread $(WARNS) $(SANFLAGS)
-LDFLAGS_BASE := -pthread $(SANFLAGS)
+LDFLAGS_BASE := -pthread -lm $(SANFLAGS)
 
 ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(CPPFLAGS) $(CFLAGS)
 
@@ -118,6 +118,7 @@ $(B)/tests/common/%.o: tests/common/%.c tests/common/h_nbm.h $(LIB_HDRS)
 $(B)/tests/%: tests/%.c $(LIB_A) $(THELP_OBJS) tests/common/h_nbm.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ATF_CFLAGS) -Itests/common -Ilibnbmem -o $@ $< \
+	    -DNBM_SRCDIR=\"$(CURDIR)\" \
 	    $(THELP_OBJS) $(LIB_A) $(ATF_LIBS) $(LDFLAGS_BASE) -lm
 
 $(B)/tests/%: tests/%.sh

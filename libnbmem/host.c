@@ -113,6 +113,33 @@ nbm_host_discard(void *va, size_t size)
 	madvise(va, size, MADV_DONTNEED);
 }
 
+/*
+ * nbm_host_stack_alloc: a thread stack of size bytes with an inaccessible
+ * guard page below it, so that an overflow faults instead of corrupting.
+ */
+int
+nbm_host_stack_alloc(size_t size, void **stackp)
+{
+	size_t pg = nbm_host_pagesize();
+	char *v;
+
+	v = mmap(NULL, size + pg, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (v == MAP_FAILED)
+		return ENOMEM;
+	mprotect(v, pg, PROT_NONE);
+	*stackp = v + pg;
+	return 0;
+}
+
+void
+nbm_host_stack_free(void *stack, size_t size)
+{
+	size_t pg = nbm_host_pagesize();
+
+	munmap((char *)stack - pg, size + pg);
+}
+
 int
 nbm_host_register(struct nbm_machine *m)
 {

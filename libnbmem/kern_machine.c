@@ -518,6 +518,7 @@ nbm_cpu_enter(struct nbm_machine *m, u_int cpu)
 	ci->ci_curlwp = &nbm_thread_lwp;
 	nbm_curlwp_tls = &nbm_thread_lwp;
 	nbm_curcpu_tls = ci;
+	nbm_intr_cpu_attach(ci);
 	return 0;
 }
 
@@ -531,10 +532,50 @@ nbm_cpu_exit(void)
 	KASSERTMSG(ci->ci_mtx_count == 0,
 	    "nbm_cpu_exit: cpu%u holds %d spin mutexes", ci->ci_index,
 	    ci->ci_mtx_count);
+	nbm_intr_cpu_detach(ci);
 	ci->ci_curlwp = NULL;
 	nbm_curcpu_tls = NULL;
 	nbm_curlwp_tls = NULL;
 	atomic_store(&ci->ci_occupant, 0);
+}
+
+int
+nbm_machine_observe(struct nbm_machine *m, void (*fn)(void *), void *arg)
+{
+	struct cpu_info *oci = nbm_curcpu_tls, *obs;
+	struct lwp *olwp = nbm_curlwp_tls;
+	struct lwp l;
+	int error;
+
+	if (oci != NULL) {
+		if (oci->ci_machine != m)
+			return EALREADY;
+		fn(arg);
+		return 0;
+	}
+	if (atomic_load(&m->m_dead))
+		return ENXIO;
+	if ((obs = aligned_alloc(COHERENCY_UNIT,
+	    roundup(sizeof(*obs), COHERENCY_UNIT))) == NULL)
+		return ENOMEM;
+	/* A CPU number past the last: no per-CPU data belongs to it. */
+	memset(obs, 0, sizeof(*obs));
+	obs->ci_machine = m;
+	obs->ci_index = m->m_ncpu;
+	obs->ci_ilevel = IPL_NONE;
+	obs->ci_idepth = -1;
+	memset(&l, 0, sizeof(l));
+	l.l_cpu = obs;
+	l.l_machine = m;
+	l.l_name = "observer";
+	obs->ci_curlwp = &l;
+	nbm_curcpu_tls = obs;
+	nbm_curlwp_tls = &l;
+	error = nbm_machine_try(m, fn, arg);
+	nbm_curcpu_tls = oci;
+	nbm_curlwp_tls = olwp;
+	free(obs);
+	return error;
 }
 
 struct nbm_machine *

@@ -106,6 +106,16 @@ mutex_word_enter(kmutex_t *mtx)
 			return;
 		__builtin_ia32_pause();
 	}
+	/*
+	 * A scheduled thread must not block its CPU's host thread: the
+	 * owner may be another thread of the same CPU.  It sleeps on the
+	 * mutex through the scheduler instead.  Spin mutexes are never held
+	 * across a switch, so only adaptive ones get here for long.
+	 */
+	if (!mtx->mtx_spin && nbm_lwp_sched_p(curlwp)) {
+		nbm_sched_mutex_wait(mtx);
+		return;
+	}
 	while (__atomic_exchange_n(&mtx->mtx_word, 2, __ATOMIC_ACQUIRE) != 0)
 		futex_wait(&mtx->mtx_word, 2);
 }
@@ -114,8 +124,11 @@ static void
 mutex_word_exit(kmutex_t *mtx)
 {
 
-	if (__atomic_exchange_n(&mtx->mtx_word, 0, __ATOMIC_RELEASE) == 2)
+	if (__atomic_exchange_n(&mtx->mtx_word, 0, __ATOMIC_RELEASE) == 2) {
 		futex_wake(&mtx->mtx_word, 1);
+		if (!mtx->mtx_spin)
+			nbm_sched_wakeup(curcpu()->ci_machine, mtx);
+	}
 }
 
 void
@@ -242,6 +255,12 @@ cv_wait(kcondvar_t *cv, kmutex_t *mtx)
 	uint32_t gen;
 
 	cv_check_sleepable(cv, mtx);
+	if (nbm_lwp_sched_p(curlwp)) {
+		__atomic_fetch_add(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
+		(void)nbm_sched_sleep(cv, cv->cv_wmesg, mtx, 0);
+		__atomic_fetch_sub(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	gen = __atomic_load_n(&cv->cv_gen, __ATOMIC_ACQUIRE);
 	__atomic_fetch_add(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
 	if (curlwp != NULL)
@@ -278,6 +297,13 @@ cv_timedwait(kcondvar_t *cv, kmutex_t *mtx, int ticks)
 		return 0;
 	}
 	cv_check_sleepable(cv, mtx);
+	if (nbm_lwp_sched_p(curlwp)) {
+		__atomic_fetch_add(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
+		error = nbm_sched_sleep(cv, cv->cv_wmesg, mtx,
+		    (uint64_t)ticks * tick_ns);
+		__atomic_fetch_sub(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
+		return error;
+	}
 	gen = __atomic_load_n(&cv->cv_gen, __ATOMIC_ACQUIRE);
 	__atomic_fetch_add(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
 	mutex_exit(mtx);
@@ -307,8 +333,10 @@ cv_broadcast(kcondvar_t *cv)
 {
 
 	__atomic_fetch_add(&cv->cv_gen, 1, __ATOMIC_RELEASE);
-	if (__atomic_load_n(&cv->cv_waiters, __ATOMIC_RELAXED) != 0)
+	if (__atomic_load_n(&cv->cv_waiters, __ATOMIC_RELAXED) != 0) {
 		futex_wake(&cv->cv_gen, INT32_MAX);
+		nbm_sched_wakeup(curcpu()->ci_machine, cv);
+	}
 }
 
 bool

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -106,6 +107,8 @@ void	nbm_host_discard(void *va, size_t size); /* drop pages, keep mapping */
 size_t	nbm_host_pagesize(void);
 uint64_t nbm_host_monotonic_ns(void);
 void	nbm_host_fault_init(void);
+int	nbm_host_stack_alloc(size_t size, void **stackp);
+void	nbm_host_stack_free(void *stack, size_t size);
 int	nbm_host_register(struct nbm_machine *);
 void	nbm_host_unregister(struct nbm_machine *);
 
@@ -117,13 +120,60 @@ struct lwp {
 	struct cpu_info	*l_cpu;		/* CPU it runs on */
 	struct nbm_machine *l_machine;	/* machine it belongs to */
 	const char	*l_name;	/* for deadlock reports */
-	const char	*l_wchan;	/* wait channel while asleep */
+	const char	*l_wchan;	/* wait message while asleep */
 	int		 l_pflag;	/* LP_* */
 	int		 l_nopreempt;	/* non-zero: may not sleep */
 	struct nbm_tryframe *l_try;	/* innermost nbm_machine_try */
+
+	/* Scheduled threads (kern_sched.c); zero for host threads. */
+	int		 l_stat;	/* LS* */
+	int		 l_flag;	/* LW_* */
+	u_int		 l_lid;		/* thread id, from 1 */
+	char		 l_namebuf[32];	/* storage for l_name */
+	void		*l_sp;		/* saved stack pointer */
+	void		*l_stack;	/* stack base (lowest address) */
+	size_t		 l_stacksize;	/* usable stack bytes */
+	void		(*l_fn)(void *); /* entry */
+	void		*l_arg;
+	const void	*l_wchanobj;	/* object slept on */
+	uint64_t	 l_timeout;	/* wakeup time (uptime ns), 0: none */
+	bool		 l_timedout;	/* woken by its timeout */
+	TAILQ_ENTRY(lwp) l_runq;	/* run queue link */
+	TAILQ_ENTRY(lwp) l_sleepq;	/* sleep queue link */
+	LIST_ENTRY(lwp)	 l_list;	/* machine's thread list */
+	void		*l_asan_fake;	/* ASan fake stack while away */
+	void		*l_tsan_fiber;	/* TSan fiber */
 };
 
 #define LP_INTR		0x01	/* soft interrupt thread */
+
+/* l_stat, NetBSD's values */
+#define LSIDL		1	/* being created */
+#define LSRUN		2	/* runnable, on a run queue */
+#define LSSLEEP		3	/* asleep on l_wchanobj */
+#define LSZOMB		5	/* exited */
+#define LSONPROC	7	/* running */
+
+/* l_flag */
+#define LW_SCHED	0x01	/* a scheduled thread with its own stack */
+#define LW_SYSTEM	0x02	/* kernel thread, not counted as work */
+
+/*
+ * Scheduler hooks for mutex(9) and condvar(9) (kern_sched.c).  Only
+ * scheduled threads (LW_SCHED) sleep through the scheduler; host threads
+ * that entered a CPU wait on host futexes.
+ */
+static inline bool
+nbm_lwp_sched_p(const struct lwp *l)
+{
+
+	return l != NULL && (l->l_flag & LW_SCHED) != 0;
+}
+
+int	nbm_sched_sleep(const void *wchanobj, const char *wmesg,
+	    kmutex_t *interlock, uint64_t timeout_ns);
+int	nbm_sched_mutex_wait(kmutex_t *);
+void	nbm_sched_wakeup(struct nbm_machine *, const void *wchanobj);
 
 /*
  * CPU state.  Fields marked (c) are only touched by the CPU itself (and by
@@ -141,8 +191,9 @@ struct cpu_info {
 	struct lwp	*ci_curlwp;	/* (c) thread running here */
 	_Atomic(uintptr_t) ci_occupant;	/* (a) host thread on this CPU */
 	uint64_t	 ci_nintr;	/* (c) interrupts taken */
-	void		*ci_intr;	/* (c) interrupt state (intr.c) */
-	void		*ci_sched;	/* (c) scheduler state */
+	_Atomic(int)	 ci_hostlock;	/* (a) guards ci_hostthread */
+	bool		 ci_hostvalid;	/* host thread on the CPU */
+	pthread_t	 ci_hostthread;	/* it, for interrupt signals */
 } __cacheline_aligned;
 
 /*
@@ -342,7 +393,8 @@ splx_inline(struct cpu_info *ci, int s)
 	atomic_signal_fence(memory_order_seq_cst);
 	ci->ci_ilevel = s;
 	atomic_signal_fence(memory_order_seq_cst);
-	if (__predict_false(ci->ci_ipending >> (s + 1)))
+	if (__predict_false(__atomic_load_n(&ci->ci_ipending,
+	    __ATOMIC_RELAXED) >> (s + 1)))
 		nbm_intr_dispatch(ci, s);
 }
 
@@ -350,6 +402,17 @@ splx_inline(struct cpu_info *ci, int s)
  * Time.
  */
 uint64_t nbm_uptime_ns(struct nbm_machine *);
+
+/*
+ * Interrupt delivery (intr.c): a host thread that starts or stops running
+ * a CPU registers itself, so that the interrupt generator can signal it.
+ */
+void	nbm_intr_cpu_attach(struct cpu_info *);
+void	nbm_intr_cpu_detach(struct cpu_info *);
+void	nbm_intr_det_charge(struct nbm_machine *, struct cpu_info *);
+void	nbm_intr_det_deliver(struct nbm_machine *, uint64_t now);
+uint64_t nbm_intr_next_arrival(struct nbm_machine *);
+void	nbm_intr_cpu_pending(struct cpu_info *);
 
 /*
  * Kernel VA bookkeeping (pmap.c).
@@ -402,6 +465,43 @@ nbm_rand64(uint64_t *state)
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
+
+/*
+ * vmem (subr_vmem.c): the machine's arenas, for the statistics layer and
+ * the fini functions of boot steps.
+ *
+ * nbm_vmem_foreach calls fn for every arena of the machine with the
+ * machine's arena list locked: fn may read an arena (nbm_vmem_getstat,
+ * nbm_vmem_walk) but not create or destroy one.  nbm_vmem_walk calls fn
+ * for every tag in segment-list order (spans first, then their segments)
+ * with the arena locked: fn must not call into that arena.
+ * nbm_vmem_teardown frees an arena's tags and hash without locking or
+ * checking anything, for fini functions of a machine being shut down
+ * (possibly after a panic); it unlinks the arena from the machine's list.
+ */
+void	nbm_vmem_foreach(struct nbm_machine *, void (*)(vmem_t *, void *),
+	    void *);
+void	nbm_vmem_getstat(vmem_t *, struct nbm_vmem_stat *);
+void	nbm_vmem_walk(vmem_t *, void (*)(vmem_addr_t, vmem_size_t, int,
+	    void *), void *);
+void	nbm_vmem_teardown(vmem_t *);
+
+/*
+ * extent(9) (subr_extent.c): the machine's extents, for listings and
+ * statistics, and the descriptors taken from the "extent" pool.
+ */
+void	nbm_extent_foreach(struct nbm_machine *,
+	    void (*)(struct extent *, void *), void *);
+uint64_t nbm_extent_pool_nout(struct nbm_machine *);
+
+/*
+ * x86 machdep (x86_bus_space.c), acting on the calling CPU's machine:
+ * (re)create ioport_ex and iomem_ex, enter the memory map into iomem_ex,
+ * and allow EX_MALLOCOK.  Boot calls them; tests may call them again.
+ */
+void	x86_bus_space_init(void);
+void	init_x86_clusters(void);
+void	x86_bus_space_mallocok(void);
 
 /*
  * Pools (subr_pool.c): the kern.pool records and the per-CPU counters of a

@@ -36,6 +36,7 @@ main(int argc, char **argv)
 	struct nbm_machine *m;
 	struct nbm_uvmexp ux;
 	const struct nbm_config *c;
+	struct nbm_stats *st;
 	int ch, error;
 	u_int i;
 
@@ -75,8 +76,38 @@ main(int argc, char **argv)
 		    c->memmap[i].r_start,
 		    c->memmap[i].r_start + c->memmap[i].r_size - 1,
 		    c->memmap[i].r_name);
-	nbm_cpu_enter(m, 0);
-	nbm_cpu_exit();
+	if ((error = nbm_stats_snapshot(m, &st)) != 0) {
+		fprintf(stderr, "nbm-boot: snapshot: %s\n", strerror(error));
+		nbm_machine_shutdown(m);
+		return 1;
+	}
+	printf("\nvmem arenas:\n");
+	printf("  %-12s %8s %14s %14s %8s %6s %9s\n", "name", "quantum",
+	    "size", "inuse", "segments", "spans", "qcache");
+	for (i = 0; i < st->st_nvmem; i++) {
+		const struct nbm_vmem_stats *vs = &st->st_vmem[i];
+
+		printf("  %-12s %8" PRIu64 " %14" PRIu64 " %14" PRIu64
+		    " %8" PRIu64 " %6" PRIu64 " %9" PRIu64 "\n", vs->vs_name,
+		    vs->vs_quantum, vs->vs_size, vs->vs_inuse,
+		    vs->vs_nbusytag, vs->vs_nspans, vs->vs_qcache_max);
+	}
+	if (st->st_nextent > 0) {
+		printf("\nI/O extents:\n");
+		printf("  %-8s %-33s %8s %14s\n", "name", "range", "regions",
+		    "allocated");
+		for (i = 0; i < st->st_nextent; i++) {
+			const struct nbm_extent_stats *es = &st->st_extent[i];
+			char range[40];
+
+			snprintf(range, sizeof(range), "0x%" PRIx64 "-0x%"
+			    PRIx64, es->es_start, es->es_end);
+			printf("  %-8s %-33s %8" PRIu64 " %14" PRIu64 "\n",
+			    es->es_name, range, es->es_nregions,
+			    es->es_allocated);
+		}
+	}
+	nbm_stats_free(st);
 	nbm_machine_shutdown(m);
 	return 0;
 }

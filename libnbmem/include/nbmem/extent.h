@@ -33,6 +33,7 @@ struct extent {
 	u_long		 ex_end;	/* last address, inclusive */
 	int		 ex_flags;	/* EXF_* */
 	bool		 ex_flwanted;	/* a thread waits for a descriptor */
+	NBM_LIST_ENTRY(extent) ex_link;	/* nbmem: the machine's extent list */
 };
 
 struct extent_fixed {

@@ -81,4 +81,97 @@ int		 splsoftclock(void);
 int		 nbm_cpu_interrupt(int ipl, bool soft, void (*fn)(void *),
 		    void *arg);
 
+/*
+ * Interrupt sources: simulated devices that raise interrupts on the
+ * machine's CPUs.
+ *
+ * Each source has a level (IPL_VM, IPL_SCHED or IPL_HIGH), an arrival
+ * process (periodic, Poisson or bursts, at `rate' arrivals per second), a
+ * target (one CPU, every CPU, or the CPUs in turn) and a handler.  Every
+ * arrival is handled exactly once, on its target CPU, while that CPU's
+ * level is below the source's: an arrival at a masked CPU stays pending
+ * and runs when splx() lowers the level.
+ *
+ * Parallel mode: a generator thread raises the arrivals on the wall clock
+ * and signals the target CPU's host thread, which takes the interrupt
+ * wherever it is, between any two instructions of kernel code.
+ * Deterministic mode: arrival times come from a PRNG seeded with the
+ * machine's seed and the source's number, on virtual time; an arrival
+ * interrupts its CPU when that CPU next accounts time (nbm_sched_charge)
+ * or is next scheduled.
+ *
+ * Sources can be added, changed, paused and removed while the machine runs.
+ */
+#define NBM_INTR_NAME_MAX	32
+
+#define NBM_INTR_PERIODIC	0	/* evenly spaced arrivals */
+#define NBM_INTR_POISSON	1	/* exponential gaps */
+#define NBM_INTR_BURST		2	/* Poisson bursts of `burst' arrivals */
+
+#define NBM_INTR_TARGET_CPU	0	/* always CPU `cpu' */
+#define NBM_INTR_TARGET_ALL	1	/* every CPU gets every arrival */
+#define NBM_INTR_TARGET_RR	2	/* the CPUs in turn */
+
+struct nbm_machine;
+struct nbm_intrsource;
+
+struct nbm_intr_config {
+	char		ic_name[NBM_INTR_NAME_MAX]; /* e.g. "wm0" */
+	int		ic_ipl;		/* IPL_VM, IPL_SCHED or IPL_HIGH */
+	int		ic_dist;	/* NBM_INTR_PERIODIC, ... */
+	double		ic_rate;	/* arrivals per second, > 0 */
+	u_int		ic_burst;	/* arrivals per burst (BURST) */
+	int		ic_target;	/* NBM_INTR_TARGET_* */
+	u_int		ic_cpu;		/* TARGET_CPU: the CPU */
+	int		(*ic_func)(void *); /* handler, at ic_ipl */
+	void		*ic_arg;
+};
+
+/* Counters of one source on one CPU (vmstat -i). */
+struct nbm_intr_cpustat {
+	uint64_t	is_count;	/* arrivals handled */
+	uint64_t	is_masked;	/* of which were held pending */
+	uint64_t	is_pending;	/* waiting now */
+	uint64_t	is_posted;	/* raised: count + pending (+ dropped
+					   when the source was removed) */
+};
+
+/*
+ * nbm_intr_establish: add a source; it starts raising interrupts at once.
+ * => returns 0, EINVAL (with the reason in errbuf), ENOMEM or EEXIST (a
+ *    source of that name exists).
+ */
+int	nbm_intr_establish(struct nbm_machine *, const struct nbm_intr_config *,
+	    struct nbm_intrsource **, char *errbuf, size_t errlen);
+/* nbm_intr_set: change a source's level, rate, distribution or target. */
+int	nbm_intr_set(struct nbm_intrsource *, const struct nbm_intr_config *,
+	    char *errbuf, size_t errlen);
+int	nbm_intr_pause(struct nbm_intrsource *, bool paused);
+/* nbm_intr_disestablish: remove; pending arrivals are dropped. */
+void	nbm_intr_disestablish(struct nbm_intrsource *);
+struct nbm_intrsource *nbm_intr_lookup(struct nbm_machine *, const char *);
+void	nbm_intr_getconfig(const struct nbm_intrsource *,
+	    struct nbm_intr_config *, bool *paused);
+/* Per-CPU counters of a source: cpustat[ncpu]. */
+void	nbm_intr_getstats(const struct nbm_intrsource *,
+	    struct nbm_intr_cpustat *cpustat);
+/* Iterate the machine's sources in creation order. */
+void	nbm_intr_foreach(struct nbm_machine *,
+	    void (*)(struct nbm_intrsource *, void *), void *);
+
+/*
+ * softint(9): soft interrupts, run on the CPU that scheduled them when its
+ * level drops below the soft level.
+ */
+#define SOFTINT_CLOCK	0x00000000
+#define SOFTINT_BIO	0x00000001
+#define SOFTINT_NET	0x00000002
+#define SOFTINT_SERIAL	0x00000003
+#define SOFTINT_LVLMASK	0x00000003
+#define SOFTINT_MPSAFE	0x00000100
+
+void	*softint_establish(u_int flags, void (*func)(void *), void *arg);
+void	softint_schedule(void *cookie);
+void	softint_disestablish(void *cookie);
+
 #endif /* NBMEM_INTR_H */

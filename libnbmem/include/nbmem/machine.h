@@ -206,6 +206,20 @@ void	nbm_set_nocpu_hook(nbm_nocpu_hook_t *, void *);
  */
 int	nbm_machine_try(struct nbm_machine *, void (*fn)(void *), void *arg);
 
+/*
+ * nbm_machine_observe: run fn(arg) on the calling thread as an observer of
+ * the machine: a context of its own, beside the CPUs, that takes no
+ * interrupts and runs no threads, so that it can read and set the
+ * allocators' state under their own locks while the CPUs run (statistics,
+ * dumps, watermarks, creating or destroying a pool).  It must not allocate
+ * or free through the per-CPU caches (kmem, pool_cache); use a CPU for that.
+ *
+ * => a thread already on a CPU of the machine just calls fn.
+ * => returns 0; ENOTRECOVERABLE if fn panicked the machine; EALREADY if the
+ *    thread is on a CPU of another machine; ENXIO if the machine is dead.
+ */
+int	nbm_machine_observe(struct nbm_machine *, void (*fn)(void *), void *arg);
+
 bool	nbm_machine_dead(const struct nbm_machine *);
 const char *nbm_machine_panicmsg(const struct nbm_machine *);
 

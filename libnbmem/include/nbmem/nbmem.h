@@ -19,7 +19,9 @@
 #include <nbmem/intr.h>
 #include <nbmem/mutex.h>
 #include <nbmem/machine.h>
+#include <nbmem/lwp.h>
 #include <nbmem/vmem.h>
+#include <nbmem/vmem_impl.h>
 #include <nbmem/extent.h>
 #include <nbmem/uvm_km.h>
 #include <nbmem/pool.h>
