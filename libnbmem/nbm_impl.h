@@ -504,11 +504,14 @@ void	init_x86_clusters(void);
 void	x86_bus_space_mallocok(void);
 
 /*
- * Pools (subr_pool.c): the kern.pool records and the per-CPU counters of a
- * pool cache, for the statistics readers (the caller runs on a CPU of the
- * machine), and the shutdown hook of the per-machine pool state.
+ * Pools (subr_pool.c): the kern.pool records and the per-CPU counters of
+ * the pool caches, for the statistics readers (the caller runs on a CPU
+ * of the machine or observes it), and the shutdown hook of the
+ * per-machine pool state.
  */
 size_t	nbm_pool_sysctl(struct nbm_machine *, struct pool_sysctl *, size_t);
+size_t	nbm_pool_cachecpu(struct nbm_machine *, struct nbm_cachecpu_stats *,
+	    size_t);
 void	nbm_pool_cache_cpustat(pool_cache_t, u_int, uint64_t *hits,
 	    uint64_t *misses, uint64_t *pcmisses, uint64_t *contended,
 	    int64_t *nfull, int64_t *npart);

@@ -2130,6 +2130,50 @@ nbm_pool_sysctl(struct nbm_machine *m, struct pool_sysctl *buf, size_t n)
 }
 
 /*
+ * nbm_pool_cachecpu: one struct nbm_cachecpu_stats per CPU of every pool
+ * that has a cache, in pool list order and CPU order, into buf[0..n-1].
+ *
+ * => the caller runs on a CPU of m or observes it; returns the number of
+ *    records, which may exceed n (then only the first n are filled).
+ */
+size_t
+nbm_pool_cachecpu(struct nbm_machine *m, struct nbm_cachecpu_stats *buf,
+    size_t n)
+{
+	struct nbm_pool_state *ps;
+	struct nbm_cachecpu_stats *cs;
+	struct pool_cache *pc;
+	struct pool *pp;
+	size_t k = 0, len;
+	u_int i;
+
+	if (NBM_CURMACHINE() != m)
+		panic("nbm_pool_cachecpu: called from a CPU of another "
+		    "machine");
+	ps = pool_state_of(m);
+	mutex_enter(&ps->ps_head_lock);
+	TAILQ_FOREACH(pp, &ps->ps_pool_head, pr_poollist) {
+		if ((pc = __atomic_load_n(&pp->pr_cache, __ATOMIC_ACQUIRE)) ==
+		    NULL)
+			continue;
+		for (i = 0; i < m->m_ncpu; i++, k++) {
+			if (k >= n)
+				continue;
+			cs = &buf[k];
+			memset(cs, 0, sizeof(*cs));
+			len = strnlen(pp->pr_wchan, sizeof(cs->cc_wchan) - 1);
+			memcpy(cs->cc_wchan, pp->pr_wchan, len);
+			cs->cc_cpu = i;
+			nbm_pool_cache_cpustat(pc, i, &cs->cc_hits,
+			    &cs->cc_misses, &cs->cc_pcmisses, &cs->cc_contended,
+			    &cs->cc_nfull, &cs->cc_npart);
+		}
+	}
+	mutex_exit(&ps->ps_head_lock);
+	return k;
+}
+
+/*
  * nbm_pool_cache_cpustat: the counters of one CPU of a pool cache, for
  * vmstat -C per-CPU detail.  nfull and npart are the CPU's share of
  * signed sums (invalidation subtracts on the invalidating CPU).

@@ -76,6 +76,7 @@ static bool	pool_cache_get_slow(pool_cache_t, pool_cache_cpu_t *,
 static void	pool_cache_cpu_init1(struct cpu_info *, pool_cache_t);
 static int	pool_cache_invalidate_groups(pool_cache_t, pcg_t *);
 static void	pool_cache_invalidate_cpu(pool_cache_t, u_int);
+static void	pool_cache_transfer(pool_cache_t, struct cpu_info *);
 static int	pool_pcg_get(pcg_t **, pcg_t **);
 static int	pool_pcg_put(pcg_t **, pcg_t *);
 static pcg_t	*pool_pcg_trunc(pcg_t **);
@@ -158,8 +159,7 @@ pool_cache_bootstrap(pool_cache_t pc, size_t size, u_int align,
     int (*ctor)(void *, void *, int), void (*dtor)(void *, void *),
     void *arg)
 {
-	struct cpu_info *ci = curcpu();
-	struct nbm_machine *m = ci->ci_machine;
+	struct nbm_machine *m = NBM_CURMACHINE();
 	struct nbm_pool_state *ps = pool_state_of(m);
 	pool_cache_t pc1;
 	struct pool *pp;
@@ -211,15 +211,19 @@ pool_cache_bootstrap(pool_cache_t pc, size_t size, u_int align,
 		pc->pc_pcgcache = &ps->ps_pcg_normal_cache;
 	}
 
-	/* Allocate per-CPU caches. */
+	/*
+	 * Allocate per-CPU caches.  Every CPU of a simulated machine exists
+	 * from boot, so there is no "ncpu < 2: curcpu only" case; the slots
+	 * after the last CPU (that of an observer, nbm_machine_observe) get
+	 * no state, only PC_CPU_CHECK, so that a get or put there reaches
+	 * the general path and panics instead of using a NULL pointer.
+	 */
 	memset(pc->pc_cpus, 0, sizeof(pc->pc_cpus));
 	pc->pc_ncpu = 0;
-	if (m->m_ncpu < 2) {
-		pool_cache_cpu_init1(ci, pc);
-	} else {
-		for (i = 0; i < m->m_ncpu; i++)
-			pool_cache_cpu_init1(m->m_cpus[i], pc);
-	}
+	for (i = 0; i < m->m_ncpu; i++)
+		pool_cache_cpu_init1(m->m_cpus[i], pc);
+	for (i = m->m_ncpu; i < __arraycount(pc->pc_cpus); i++)
+		pc->pc_cpus[i] = PC_CPU_CHECK;
 
 	/* Add to list of all caches, by name. */
 	mutex_enter(&ps->ps_head_lock);
@@ -300,7 +304,8 @@ pool_cache_cpu_init1(struct cpu_info *ci, pool_cache_t pc)
 
 	index = ci->ci_index;
 	KASSERT(index < __arraycount(pc->pc_cpus));
-	if (__atomic_load_n(&pc->pc_cpus[index], __ATOMIC_ACQUIRE) != 0)
+	if (PC_CPU_PTR(__atomic_load_n(&pc->pc_cpus[index],
+	    __ATOMIC_ACQUIRE)) != NULL)
 		return;
 
 	/* The first CPU is 'free': we may not be able to allocate yet. */
@@ -463,7 +468,7 @@ pool_cache_slot_claim(uintptr_t *wp)
 
 	w = __atomic_load_n(wp, __ATOMIC_SEQ_CST);
 	for (;;) {
-		if (w == 0)
+		if (PC_CPU_PTR(w) == NULL)
 			return 0;
 		if (w & PC_CPU_BUSY) {
 			pool_backoff(&count);
@@ -509,12 +514,12 @@ pool_cache_transfer_cc(pool_cache_t pc, pool_cache_cpu_t *cc)
 			continue;
 		if (pcg->pcg_avail == pcg->pcg_size) {
 			(void)pool_pcg_put(&pc->pc_fullgroups, pcg);
-			CC_ADD(cc, cc_nfull, 1);
+			CC_ADD_ATOMIC(cc, cc_nfull, 1);
 		} else if (pcg->pcg_avail == 0) {
 			(void)pool_pcg_put(pc->pc_pcgcache, pcg);
 		} else {
 			(void)pool_pcg_put(&pc->pc_partgroups, pcg);
-			CC_ADD(cc, cc_npart, 1);
+			CC_ADD_ATOMIC(cc, cc_npart, 1);
 		}
 	}
 }
@@ -524,9 +529,8 @@ pool_cache_transfer_cc(pool_cache_t pc, pool_cache_cpu_t *cc)
  * lists (what NetBSD's cross-call runs on each CPU).
  */
 static void
-pool_cache_transfer(pool_cache_t pc)
+pool_cache_transfer(pool_cache_t pc, struct cpu_info *ci)
 {
-	struct cpu_info *ci = curcpu();
 	uintptr_t *wp = &pc->pc_cpus[ci->ci_index];
 	uintptr_t w;
 	int s;
@@ -553,7 +557,7 @@ pool_cache_transfer_remote(pool_cache_t pc, struct cpu_info *ci)
 	uintptr_t w;
 	int s;
 
-	if (__atomic_load_n(wp, __ATOMIC_ACQUIRE) == 0)
+	if (PC_CPU_PTR(__atomic_load_n(wp, __ATOMIC_ACQUIRE)) == NULL)
 		return;
 	w = __atomic_fetch_or(wp, PC_CPU_XFER, __ATOMIC_SEQ_CST) |
 	    PC_CPU_XFER;
@@ -634,19 +638,15 @@ pool_cache_invalidate(pool_cache_t pc)
 	pool_cache_cpu_t *cc;
 	pcg_t *pcg;
 	u_int i;
-	int n, s;
+	int n;
 
 	KASSERT(!cpu_intr_p() && !cpu_softintr_p());
 
-	if (m->m_ncpu < 2) {
-		pool_cache_transfer(pc);
-	} else {
-		for (i = 0; i < m->m_ncpu; i++) {
-			if (i == ci->ci_index)
-				pool_cache_transfer(pc);
-			else
-				pool_cache_transfer_remote(pc, m->m_cpus[i]);
-		}
+	for (i = 0; i < m->m_ncpu; i++) {
+		if (i == ci->ci_index)
+			pool_cache_transfer(pc, ci);
+		else
+			pool_cache_transfer_remote(pc, m->m_cpus[i]);
 	}
 
 	/* Now dequeue and invalidate everything. */
@@ -656,23 +656,18 @@ pool_cache_invalidate(pool_cache_t pc)
 	pcg = pool_pcg_trunc(&ps->ps_pcg_large_cache);
 	(void)pool_cache_invalidate_groups(pc, pcg);
 
-	cc = PC_CPU_PTR(__atomic_load_n(&pc->pc_cpus[ci->ci_index],
-	    __ATOMIC_ACQUIRE));
+	/* The groups are subtracted here (CPU 0 for an observer). */
+	cc = PC_CPU_PTR(__atomic_load_n(&pc->pc_cpus[ci->ci_index <
+	    m->m_ncpu ? ci->ci_index : 0], __ATOMIC_ACQUIRE));
 	pcg = pool_pcg_trunc(&pc->pc_fullgroups);
 	n = pool_cache_invalidate_groups(pc, pcg);
-	if (cc != NULL) {
-		s = splraise_inline(ci, IPL_VM);
-		CC_ADD(cc, cc_nfull, (uint32_t)-n);
-		splx_inline(ci, s);
-	}
+	if (cc != NULL)
+		CC_ADD_ATOMIC(cc, cc_nfull, (uint32_t)-n);
 
 	pcg = pool_pcg_trunc(&pc->pc_partgroups);
 	n = pool_cache_invalidate_groups(pc, pcg);
-	if (cc != NULL) {
-		s = splraise_inline(ci, IPL_VM);
-		CC_ADD(cc, cc_npart, (uint32_t)-n);
-		splx_inline(ci, s);
-	}
+	if (cc != NULL)
+		CC_ADD_ATOMIC(cc, cc_npart, (uint32_t)-n);
 }
 
 /*
@@ -874,7 +869,7 @@ pool_cache_get_slow(pool_cache_t pc, pool_cache_cpu_t *cc,
 			KASSERT(cur->pcg_avail == 0);
 			(void)pool_pcg_put(cc->cc_pcgcache, cur);
 		}
-		CC_ADD(cc, cc_nfull, (uint32_t)-1);
+		CC_ADD_ATOMIC(cc, cc_nfull, (uint32_t)-1);
 		cc->cc_current = pcg;
 		return true;
 	}
@@ -903,6 +898,19 @@ pool_cache_get_slow(pool_cache_t pc, pool_cache_cpu_t *cc,
 }
 
 /*
+ * pool_cache_nostate: a get or put on a slot without state: an observer
+ * (nbm_machine_observe) has no per-CPU cache.
+ */
+static __dead void __noinline
+pool_cache_nostate(pool_cache_t pc, struct cpu_info *ci, const char *fn)
+{
+
+	panic("%s: [%s] called by an observer of the machine (cpu index %u): "
+	    "the per-CPU caches need a CPU", fn, pc->pc_pool.pr_wchan,
+	    ci->ci_index);
+}
+
+/*
  * pool_cache_get_general: everything pool_cache_get_paddr's fast path
  * leaves out: flag bits in the slot, swapping groups, the slow path and
  * the debug checks.
@@ -920,7 +928,8 @@ pool_cache_get_general(pool_cache_t pc, struct cpu_info *ci, int s,
 
 	for (;;) {
 		w = pool_cache_settle(pc, ci, &s);
-		cc = PC_CPU_PTR(w);
+		if (__predict_false((cc = PC_CPU_PTR(w)) == NULL))
+			pool_cache_nostate(pc, ci, "pool_cache_get_paddr");
 
 		/* Try and allocate an object from the current group. */
 		pcg = cc->cc_current;
@@ -1053,7 +1062,7 @@ pool_cache_put_slow(pool_cache_t pc, pool_cache_cpu_t *cc,
 				KASSERT(cur->pcg_avail == cur->pcg_size);
 				CC_ADD(cc, cc_contended, (uint64_t)
 				    pool_pcg_put(&pc->pc_fullgroups, cur));
-				CC_ADD(cc, cc_nfull, 1);
+				CC_ADD_ATOMIC(cc, cc_nfull, 1);
 			}
 			cc->cc_current = pcg;
 		}
@@ -1081,6 +1090,8 @@ pool_cache_put_general(pool_cache_t pc, struct cpu_info *ci, int s,
 
 	for (;;) {
 		cc = PC_CPU_PTR(pool_cache_settle(pc, ci, &s));
+		if (__predict_false(cc == NULL))
+			pool_cache_nostate(pc, ci, "pool_cache_put_paddr");
 
 		/* If the current group isn't full, release it there. */
 		pcg = cc->cc_current;

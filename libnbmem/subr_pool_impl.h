@@ -118,6 +118,12 @@ struct nbm_pool_state {
 #define CC_LOAD(cc, f)	__atomic_load_n(&(cc)->f, __ATOMIC_RELAXED)
 #define CC_ADD(cc, f, n)						\
 	__atomic_store_n(&(cc)->f, CC_LOAD(cc, f) + (n), __ATOMIC_RELAXED)
+/*
+ * cc_nfull and cc_npart are also changed by an invalidating observer on
+ * CPU 0's behalf: read-modify-write (they change on slow paths only).
+ */
+#define CC_ADD_ATOMIC(cc, f, n)						\
+	(void)__atomic_fetch_add(&(cc)->f, (n), __ATOMIC_RELAXED)
 
 static inline void
 pool_backoff(int *count)

@@ -1180,6 +1180,193 @@ ATF_TC_BODY(stress_multi_cpu, tc)
 	free(s);
 }
 
+/* -------------------------------------------------------------------------
+ * Observers and the statistics collectors
+ */
+
+struct obs {
+	pool_cache_t pc;
+	void *o;
+};
+
+static void
+obs_create(void *arg)
+{
+	struct obs *x = arg;
+
+	x->pc = pool_cache_init(64, 0, 0, 0, "observed", NULL, IPL_VM, NULL,
+	    NULL, NULL);
+}
+
+static void
+obs_invalidate(void *arg)
+{
+	struct obs *x = arg;
+
+	pool_cache_invalidate(x->pc);
+}
+
+static void
+obs_get(void *arg)
+{
+	struct obs *x = arg;
+
+	x->o = pool_cache_get(x->pc, PR_NOWAIT);
+}
+
+/*
+ * An observer (nbm_machine_observe) may create and invalidate a cache but
+ * has no per-CPU state of its own.
+ */
+ATF_TC_WITHOUT_HEAD(observer);
+ATF_TC_BODY(observer, tc)
+{
+	struct nbm_machine *m;
+	struct obs x;
+	void *o[20];
+	int i;
+
+	m = boot(0, 1);
+	nbm_cpu_exit();
+	ATF_REQUIRE_EQ(nbm_machine_observe(m, obs_create, &x), 0);
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	ATF_REQUIRE(cpu_state(x.pc, 0) != NULL);	/* CPU 0 has state */
+	for (i = 0; i < 20; i++)
+		o[i] = pool_cache_get(x.pc, PR_WAITOK);
+	for (i = 0; i < 20; i++)
+		pool_cache_put(x.pc, o[i]);
+	nbm_cpu_exit();
+	/* CPU 0 is free: the observer flushes it and counts on it. */
+	ATF_REQUIRE_EQ(nbm_machine_observe(m, obs_invalidate, &x), 0);
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	ATF_CHECK_EQ(pool_cache_nput(x.pc), 20);
+	ATF_CHECK_EQ(cstat(x.pc, 0).nfull, 0);
+	ATF_CHECK_EQ(cstat(x.pc, 0).npart, 0);
+	nbm_cpu_exit();
+	ATF_CHECK_EQ(nbm_machine_observe(m, obs_get, &x), ENOTRECOVERABLE);
+	ATF_CHECK(strstr(h_panicmsg(), "pool_cache_get_paddr: [observed] "
+	    "called by an observer of the machine") != NULL);
+	nbm_machine_shutdown(m);
+}
+
+ATF_TC_WITHOUT_HEAD(cachecpu_records);
+ATF_TC_BODY(cachecpu_records, tc)
+{
+	struct nbm_cachecpu_stats *cs;
+	struct nbm_machine *m;
+	struct remote r;
+	pthread_t t;
+	size_t n, i, found = 0;
+
+	reset_counts();
+	m = boot(0, 2);
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	r.pc = pool_cache_init(sizeof(struct obj), 0, 0, 0, "ccrec", NULL,
+	    IPL_VM, obj_ctor, obj_dtor, &nctor);
+	r.cpu = 1;
+	r.nobj = 20;
+	pthread_create(&t, NULL, remote_thread, &r);
+	pthread_join(t, NULL);
+	pool_cache_invalidate(r.pc);
+
+	n = nbm_pool_cachecpu(m, NULL, 0);
+	ATF_REQUIRE(n >= 2);
+	cs = calloc(n, sizeof(*cs));
+	ATF_REQUIRE_EQ(nbm_pool_cachecpu(m, cs, n), n);
+	for (i = 0; i < n; i++) {
+		if (strcmp(cs[i].cc_wchan, "ccrec") != 0)
+			continue;
+		ATF_CHECK_EQ(cs[i].cc_cpu, found);
+		if (found == 0) {
+			ATF_CHECK_EQ(cs[i].cc_hits, 0);
+			ATF_CHECK_EQ(cs[i].cc_nfull, -1);
+			ATF_CHECK_EQ(cs[i].cc_npart, -1);
+		} else {
+			ATF_CHECK_EQ(cs[i].cc_hits, 20);
+			ATF_CHECK_EQ(cs[i].cc_misses, 22);
+			ATF_CHECK_EQ(cs[i].cc_pcmisses, 20);
+			ATF_CHECK_EQ(cs[i].cc_contended, 0);
+			ATF_CHECK_EQ(cs[i].cc_nfull, 1);
+			ATF_CHECK_EQ(cs[i].cc_npart, 1);
+		}
+		found++;
+	}
+	ATF_CHECK_EQ(found, 2);
+	free(cs);
+	pool_cache_destroy(r.pc);
+	h_shutdown(m);
+}
+
+/*
+ * Snapshots from a thread on no CPU while CPU threads use a cache: every
+ * pool record is read under its pool's lock and satisfies the invariants.
+ */
+struct churn {
+	struct nbm_machine *m;
+	pool_cache_t pc;
+	u_int cpu;
+	_Atomic int *stop;
+};
+
+static void *
+churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	void *o[40];
+	int i, n;
+
+	ATF_REQUIRE_EQ(nbm_cpu_enter(c->m, c->cpu), 0);
+	for (n = 1; !atomic_load(c->stop); n = n % 40 + 1) {
+		for (i = 0; i < n; i++)
+			o[i] = pool_cache_get(c->pc, PR_WAITOK);
+		for (i = 0; i < n; i++)
+			pool_cache_put(c->pc, o[i]);
+	}
+	nbm_cpu_exit();
+	return NULL;
+}
+
+ATF_TC_WITHOUT_HEAD(snapshot_while_running);
+ATF_TC_BODY(snapshot_while_running, tc)
+{
+	struct nbm_machine *m;
+	struct nbm_stats *st;
+	struct churn c[2];
+	pthread_t t[2];
+	_Atomic int stop = 0;
+	pool_cache_t pc;
+	char why[256];
+	size_t i, k;
+	int round;
+
+	m = boot(0, 3);
+	pc = pool_cache_init(128, 0, 0, 0, "churn", NULL, IPL_VM, NULL, NULL,
+	    NULL);
+	nbm_cpu_exit();
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct churn){ m, pc, (u_int)i + 1, &stop };
+		pthread_create(&t[i], NULL, churn_thread, &c[i]);
+	}
+	for (round = 0; round < 50; round++) {
+		ATF_REQUIRE_EQ(nbm_stats_snapshot(m, &st), 0);
+		for (k = 0; k < st->st_npools; k++)
+			ATF_CHECK_MSG(nbm_pool_sysctl_check(&st->st_pools[k],
+			    why, sizeof(why)), "%s", why);
+		for (k = 0; k < st->st_ncachecpu; k++)
+			if (strcmp(st->st_cachecpu[k].cc_wchan, "churn") == 0)
+				break;
+		ATF_CHECK(k < st->st_ncachecpu);
+		nbm_stats_free(st);
+	}
+	atomic_store(&stop, 1);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	pool_cache_destroy(pc);
+	h_shutdown(m);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -1201,5 +1388,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, redzone_cached);
 	ATF_TP_ADD_TC(tp, stress_single_cpu);
 	ATF_TP_ADD_TC(tp, stress_multi_cpu);
+	ATF_TP_ADD_TC(tp, observer);
+	ATF_TP_ADD_TC(tp, cachecpu_records);
+	ATF_TP_ADD_TC(tp, snapshot_while_running);
 	return atf_no_error();
 }

@@ -223,9 +223,10 @@ struct pool_cache {
 	void		*pc_arg;	/* for ctor/dtor */
 	unsigned int	pc_refcnt;	/* ref count for pagedaemon, etc */
 	unsigned int	pc_roflags;	/* r/o cache flags */
-	uintptr_t	pc_cpus[NBM_NCPU_MAX]; /* pool_cache_cpu_t * of each
-					   CPU, with transfer bits (see
-					   subr_pool.c) */
+	uintptr_t	pc_cpus[NBM_NCPU_MAX + 1]; /* pool_cache_cpu_t * of
+					   each CPU, with transfer bits (see
+					   subr_pool_cache.c); one more slot,
+					   without state, for an observer */
 
 	/* Diagnostic aides. */
 	void		*pc_freecheck;	/* unused (FREECHECK) */
