@@ -1538,7 +1538,8 @@ pool_drain(struct pool **ppp)
 				break;
 		}
 		/* Skip completely idle pools. */
-		if (++tries > ps->ps_poolid_counter + 1) {
+		if (++tries > __atomic_load_n(&ps->ps_poolid_counter,
+		    __ATOMIC_RELAXED) + 1) {
 			mutex_exit(&ps->ps_head_lock);
 			if (ppp != NULL)
 				*ppp = NULL;

@@ -838,6 +838,30 @@ pool_pcg_put(pcg_t **head, pcg_t *pcg)
 /* -------------------------------------------------------------------------- */
 
 /*
+ * pcg_pop, pcg_push: take the last object of a group that has one, or
+ * append one to a group that has room (LIFO), with its physical address.
+ */
+static inline void *
+pcg_pop(pcg_t *pcg, paddr_t *pap)
+{
+	void *object;
+
+	object = pcg->pcg_objects[--pcg->pcg_avail].pcgo_va;
+	if (__predict_false(pap != NULL))
+		*pap = pcg->pcg_objects[pcg->pcg_avail].pcgo_pa;
+	return object;
+}
+
+static inline void
+pcg_push(pcg_t *pcg, void *object, paddr_t pa)
+{
+
+	pcg->pcg_objects[pcg->pcg_avail].pcgo_va = object;
+	pcg->pcg_objects[pcg->pcg_avail].pcgo_pa = pa;
+	pcg->pcg_avail++;
+}
+
+/*
  * pool_cache_get_slow: both groups are empty.  Take a full group from the
  * cache layer, or else an object from the pool layer and construct it.
  *
@@ -934,9 +958,7 @@ pool_cache_get_general(pool_cache_t pc, struct cpu_info *ci, int s,
 		/* Try and allocate an object from the current group. */
 		pcg = cc->cc_current;
 		if (__predict_true(pcg->pcg_avail > 0)) {
-			object = pcg->pcg_objects[--pcg->pcg_avail].pcgo_va;
-			if (__predict_false(pap != NULL))
-				*pap = pcg->pcg_objects[pcg->pcg_avail].pcgo_pa;
+			object = pcg_pop(pcg, pap);
 			if (w & PC_CPU_CHECK) {
 				pcg->pcg_objects[pcg->pcg_avail].pcgo_va = NULL;
 				KASSERT(pcg->pcg_avail < pcg->pcg_size);
@@ -1005,9 +1027,7 @@ pool_cache_get_paddr(pool_cache_t pc, int flags, paddr_t *pap)
 		cc = (pool_cache_cpu_t *)w;
 		pcg = cc->cc_current;
 		if (__predict_true(pcg->pcg_avail > 0)) {
-			object = pcg->pcg_objects[--pcg->pcg_avail].pcgo_va;
-			if (__predict_false(pap != NULL))
-				*pap = pcg->pcg_objects[pcg->pcg_avail].pcgo_pa;
+			object = pcg_pop(pcg, pap);
 			CC_ADD(cc, cc_hits, 1);
 			splx_inline(ci, s);
 			return object;
@@ -1096,9 +1116,7 @@ pool_cache_put_general(pool_cache_t pc, struct cpu_info *ci, int s,
 		/* If the current group isn't full, release it there. */
 		pcg = cc->cc_current;
 		if (__predict_true(pcg->pcg_avail < pcg->pcg_size)) {
-			pcg->pcg_objects[pcg->pcg_avail].pcgo_va = object;
-			pcg->pcg_objects[pcg->pcg_avail].pcgo_pa = pa;
-			pcg->pcg_avail++;
+			pcg_push(pcg, object, pa);
 			CC_ADD(cc, cc_hits, 1);
 			splx_inline(ci, s);
 			return;
@@ -1148,9 +1166,7 @@ pool_cache_put_paddr(pool_cache_t pc, void *object, paddr_t pa)
 		cc = (pool_cache_cpu_t *)w;
 		pcg = cc->cc_current;
 		if (__predict_true(pcg->pcg_avail < pcg->pcg_size)) {
-			pcg->pcg_objects[pcg->pcg_avail].pcgo_va = object;
-			pcg->pcg_objects[pcg->pcg_avail].pcgo_pa = pa;
-			pcg->pcg_avail++;
+			pcg_push(pcg, object, pa);
 			CC_ADD(cc, cc_hits, 1);
 			splx_inline(ci, s);
 			return;

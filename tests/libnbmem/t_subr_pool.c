@@ -1414,13 +1414,34 @@ in_interrupt(void *arg)
 	    0);
 }
 
+/*
+ * expect_ctx_panic: a pool at pool_ipl used with flags from an interrupt
+ * at intr_ipl (soft or hard) panics with `want'.
+ */
+static void
+expect_ctx_panic(int pool_ipl, int intr_ipl, bool soft, int flags,
+    const char *want)
+{
+	struct nbm_machine *m;
+	struct intr_call ic;
+	struct pool pool;
+	struct ctx c;
+
+	m = boot(0, 4096, 1);
+	pool_init(&pool, 64, 0, 0, 0, "plctx", NULL, pool_ipl);
+	c.pp = &pool;
+	c.flags = flags;
+	ic = (struct intr_call){ intr_ipl, soft, ctx_get, &c };
+	h_expect_panic(m, in_interrupt, &ic, want);
+	h_shutdown(m);
+}
+
 ATF_TC_WITHOUT_HEAD(ipl_context);
 ATF_TC_BODY(ipl_context, tc)
 {
 	struct nbm_machine *m;
-	struct pool pvm, pnone;
+	struct pool pvm;
 	struct ctx c;
-	struct intr_call ic;
 
 	/* Allowed: an IPL_VM pool from an IPL_VM (and lower) interrupt. */
 	m = boot(0, 4096, 1);
@@ -1434,40 +1455,16 @@ ATF_TC_BODY(ipl_context, tc)
 	h_shutdown(m);
 
 	/* An IPL_NONE pool from a hard and from a soft interrupt. */
-	m = boot(0, 4096, 1);
-	pool_init(&pnone, 64, 0, 0, 0, "plnone", NULL, IPL_NONE);
-	c.pp = &pnone;
-	c.flags = PR_NOWAIT;
-	ic = (struct intr_call){ IPL_VM, false, ctx_get, &c };
-	h_expect_panic(m, in_interrupt, &ic, "pool_get: [plnone] is IPL_NONE, "
-	    "but called from interrupt context");
-	h_shutdown(m);
-	m = boot(0, 4096, 1);
-	pool_init(&pnone, 64, 0, 0, 0, "plnone", NULL, IPL_NONE);
-	c.pp = &pnone;
-	ic = (struct intr_call){ IPL_SOFTCLOCK, true, ctx_get, &c };
-	h_expect_panic(m, in_interrupt, &ic, "pool_get: [plnone] is IPL_NONE, "
-	    "but called from interrupt context");
-	h_shutdown(m);
-
+	expect_ctx_panic(IPL_NONE, IPL_VM, false, PR_NOWAIT, "pool_get: "
+	    "[plctx] is IPL_NONE, but called from interrupt context");
+	expect_ctx_panic(IPL_NONE, IPL_SOFTCLOCK, true, PR_NOWAIT, "pool_get: "
+	    "[plctx] is IPL_NONE, but called from interrupt context");
 	/* A hard interrupt above the pool's IPL. */
-	m = boot(0, 4096, 1);
-	pool_init(&pvm, 64, 0, 0, 0, "plvm", NULL, IPL_VM);
-	c.pp = &pvm;
-	c.flags = PR_NOWAIT;
-	ic = (struct intr_call){ IPL_SCHED, false, ctx_get, &c };
-	h_expect_panic(m, in_interrupt, &ic, "pool_get: [plvm] called from an "
-	    "interrupt at IPL 7, above the pool's IPL 6");
-	h_shutdown(m);
-
+	expect_ctx_panic(IPL_VM, IPL_SCHED, false, PR_NOWAIT, "pool_get: "
+	    "[plctx] called from an interrupt at IPL 7, above the pool's IPL 6");
 	/* PR_WAITOK from an interrupt: not sleepable, on every machine. */
-	m = boot(0, 4096, 1);
-	pool_init(&pvm, 64, 0, 0, 0, "plvm", NULL, IPL_VM);
-	c.pp = &pvm;
-	c.flags = PR_WAITOK;
-	ic = (struct intr_call){ IPL_VM, false, ctx_get, &c };
-	h_expect_panic(m, in_interrupt, &ic, "assert_sleepable: interrupt");
-	h_shutdown(m);
+	expect_ctx_panic(IPL_VM, IPL_VM, false, PR_WAITOK,
+	    "assert_sleepable: interrupt");
 }
 
 /* -------------------------------------------------------------------------

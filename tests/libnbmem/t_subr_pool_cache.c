@@ -535,6 +535,25 @@ remote_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * remote_start: a constructed-object cache `name' and a thread that puts
+ * nobj objects into CPU cpu's groups, then leaves the CPU or stays.
+ */
+static void
+remote_start(struct remote *r, struct nbm_machine *m, const char *name,
+    u_int cpu, int nobj, bool stay, pthread_t *t)
+{
+
+	memset(r, 0, sizeof(*r));
+	r->m = m;
+	r->pc = pool_cache_init(sizeof(struct obj), 0, 0, 0, name, NULL,
+	    IPL_VM, obj_ctor, obj_dtor, &nctor);
+	r->cpu = cpu;
+	r->nobj = nobj;
+	r->stay = stay;
+	pthread_create(t, NULL, remote_thread, r);
+}
+
 ATF_TC_WITHOUT_HEAD(invalidate_free_cpu);
 ATF_TC_BODY(invalidate_free_cpu, tc)
 {
@@ -545,14 +564,7 @@ ATF_TC_BODY(invalidate_free_cpu, tc)
 
 	reset_counts();
 	m = boot(0, 2);
-	memset(&r, 0, sizeof(r));
-	r.m = m;
-	r.pc = pool_cache_init(sizeof(struct obj), 0, 0, 0, "invfree", NULL,
-	    IPL_VM, obj_ctor, obj_dtor, &nctor);
-	r.cpu = 1;
-	r.nobj = 20;
-	r.stay = false;
-	pthread_create(&t, NULL, remote_thread, &r);
+	remote_start(&r, m, "invfree", 1, 20, false, &t);
 	pthread_join(t, NULL);
 	ATF_CHECK_EQ(pool_cache_nput(r.pc), 0);
 	ATF_CHECK_EQ(avail(cpu_state(r.pc, 1)->cc_current), 5);
@@ -587,14 +599,7 @@ ATF_TC_BODY(invalidate_busy_cpu, tc)
 
 	reset_counts();
 	m = boot(0, 2);
-	memset(&r, 0, sizeof(r));
-	r.m = m;
-	r.pc = pool_cache_init(sizeof(struct obj), 0, 0, 0, "invbusy", NULL,
-	    IPL_VM, obj_ctor, obj_dtor, &nctor);
-	r.cpu = 1;
-	r.nobj = 20;
-	r.stay = true;
-	pthread_create(&t, NULL, remote_thread, &r);
+	remote_start(&r, m, "invbusy", 1, 20, true, &t);
 	wait_phase(&r.phase, 1);
 
 	/* CPU 1's thread is away in its own code: the flush is deferred. */
@@ -1260,13 +1265,7 @@ ATF_TC_BODY(cachecpu_records, tc)
 
 	reset_counts();
 	m = boot(0, 2);
-	memset(&r, 0, sizeof(r));
-	r.m = m;
-	r.pc = pool_cache_init(sizeof(struct obj), 0, 0, 0, "ccrec", NULL,
-	    IPL_VM, obj_ctor, obj_dtor, &nctor);
-	r.cpu = 1;
-	r.nobj = 20;
-	pthread_create(&t, NULL, remote_thread, &r);
+	remote_start(&r, m, "ccrec", 1, 20, false, &t);
 	pthread_join(t, NULL);
 	pool_cache_invalidate(r.pc);
 
