@@ -1897,12 +1897,18 @@ out:
 	return r;
 }
 
+/*
+ * pool_in_page: addr lies in the item space of the page.  (NetBSD tests the
+ * whole page; an address in an on-page header or in the colour slack is no
+ * item, and the bitmap lookup of pool_allocated would panic on it.)
+ */
 static bool
 pool_in_page(struct pool *pp, struct pool_item_header *ph, uintptr_t addr)
 {
+	uintptr_t start = (uintptr_t)ph->ph_page + ph->ph_off;
 
-	return (uintptr_t)ph->ph_page <= addr &&
-	    addr < (uintptr_t)ph->ph_page + pp->pr_alloc->pa_pagesz;
+	return start <= addr &&
+	    addr < start + (uintptr_t)pp->pr_itemsperpage * pp->pr_size;
 }
 
 static bool
@@ -1993,8 +1999,7 @@ pool_whatis(uintptr_t addr, void (*pr)(const char *, ...))
 			continue;
 		} else {
 			ph = pr_find_pagehead_noalign(pp, (void *)addr);
-			if (ph == NULL || !pool_in_page(pp, ph, addr) ||
-			    addr < (uintptr_t)ph->ph_page + ph->ph_off) {
+			if (ph == NULL || !pool_in_page(pp, ph, addr)) {
 				mutex_exit(&pp->pr_lock);
 				continue;
 			}

@@ -1300,6 +1300,11 @@ ATF_TC_BODY(printit_whatis_chk, tc)
 	    y, y);
 	ATF_CHECK_STREQ(h_printed(), buf);
 
+	/* The page header is no item: nothing printed, no panic. */
+	h_print_reset();
+	pool_whatis((uintptr_t)POOL_OBJ_TO_PAGE(&pool, x) + 8, nbm_print_pr);
+	ATF_CHECK_STREQ(h_printed(), "");
+
 	ATF_CHECK_EQ(pool_chk(&pool, "label"), 0);
 	pool_put(&pool, x);
 	ATF_CHECK_EQ(pool_chk(&pool, NULL), 0);
