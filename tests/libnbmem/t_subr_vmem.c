@@ -89,6 +89,18 @@ expect_segs(vmem_t *vm, const struct seg *exp, size_t n)
 	}
 }
 
+/* Require the arena to be one static span [start, start+size), all free. */
+static void
+expect_one_free_span(vmem_t *vm, vmem_addr_t start, vmem_size_t size)
+{
+	const struct seg exp[] = {
+		{ start, size, BT_TYPE_SPAN_STATIC },
+		{ start, size, BT_TYPE_FREE },
+	};
+
+	expect_segs(vm, exp, __arraycount(exp));
+}
+
 #define SPAN(a, s)	{ (a), (s), BT_TYPE_SPAN }
 #define STATIC(a, s)	{ (a), (s), BT_TYPE_SPAN_STATIC }
 #define FREE(a, s)	{ (a), (s), BT_TYPE_FREE }
@@ -188,12 +200,7 @@ ATF_TC_BODY(create_size_roundup, tc)
 	vmem_xfree(vm, 0x102000, 0x1000);
 	vmem_free(vm, a, 0x1800);
 	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0);
-	{
-		static const struct seg exp[] = {
-			STATIC(0x100000, 0x10000), FREE(0x100000, 0x10000),
-		};
-		expect_segs(vm, exp, __arraycount(exp));
-	}
+	expect_one_free_span(vm, 0x100000, 0x10000);
 	vmem_destroy(vm);
 
 	/* A bad mask panics whether or not DIAGNOSTIC is on. */
@@ -407,12 +414,7 @@ ATF_TC_BODY(carving, tc)
 		expect_segs(vm, exp, __arraycount(exp));
 	}
 	vmem_xfree(vm, 0x10000, 0x3000);
-	{
-		static const struct seg exp[] = {
-			STATIC(0x10000, 0x10000), FREE(0x10000, 0x10000),
-		};
-		expect_segs(vm, exp, __arraycount(exp));
-	}
+	expect_one_free_span(vm, 0x10000, 0x10000);
 	vmem_destroy(vm);
 	h_shutdown(m);
 }
@@ -489,12 +491,7 @@ ATF_TC_BODY(constraints, tc)
 	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0x13000);
 	vmem_xfreeall(vm);
 	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0);
-	{
-		static const struct seg exp[] = {
-			STATIC(0x100000, 0x100000), FREE(0x100000, 0x100000),
-		};
-		expect_segs(vm, exp, __arraycount(exp));
-	}
+	expect_one_free_span(vm, 0x100000, 0x100000);
 	vmem_destroy(vm);
 	h_shutdown(m);
 }
