@@ -168,6 +168,18 @@ xfree(void *p, size_t size)
 	free(p);
 }
 
+/*
+ * vmem_account: store a new vm_size or vm_inuse.  Both change under the
+ * arena lock, but vmem_size() reads them without it, as NetBSD's does (so
+ * that it works from any context); the atomic store keeps such a read whole.
+ */
+static inline void
+vmem_account(size_t *p, size_t v)
+{
+
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
 static void
 vmem_kick_pdaemon(void)
 {
@@ -430,7 +442,7 @@ bt_rembusy(vmem_t *vm, bt_t *bt)
 {
 
 	KASSERT(vm->vm_nbusytag > 0);
-	vm->vm_inuse -= bt->bt_size;
+	vmem_account(&vm->vm_inuse, vm->vm_inuse - bt->bt_size);
 	vm->vm_nbusytag--;
 	LIST_REMOVE(bt, bt_hashlist);
 }
@@ -443,7 +455,7 @@ bt_insbusy(vmem_t *vm, bt_t *bt)
 	LIST_INSERT_HEAD(bt_hashhead(vm, bt->bt_start), bt, bt_hashlist);
 	if (++vm->vm_nbusytag > vm->vm_maxbusytag)
 		vm->vm_maxbusytag = vm->vm_nbusytag;
-	vm->vm_inuse += bt->bt_size;
+	vmem_account(&vm->vm_inuse, vm->vm_inuse + bt->bt_size);
 }
 
 /*
@@ -618,7 +630,7 @@ vmem_add1(vmem_t *vm, vmem_addr_t addr, vmem_size_t size, vm_flag_t flags,
 	bt_insseg_tail(vm, btspan);
 	bt_insseg(vm, btfree, btspan);
 	bt_insfree(vm, btfree);
-	vm->vm_size += size;
+	vmem_account(&vm->vm_size, vm->vm_size + size);
 	vm->vm_nspans++;
 	if (spanbttype == BT_TYPE_SPAN)
 		vm->vm_nimported++;
@@ -1093,7 +1105,7 @@ vmem_xfree_bt(vmem_t *vm, bt_t *bt)
 		bt_free(vm, bt);
 		bt_remseg(vm, t);
 		bt_free(vm, t);
-		vm->vm_size -= spansize;
+		vmem_account(&vm->vm_size, vm->vm_size - spansize);
 		vm->vm_nspans--;
 		vm->vm_nimported--;
 		VMEM_CONDVAR_BROADCAST(vm);
@@ -1143,16 +1155,16 @@ vmem_roundup_size(vmem_t *vm, vmem_size_t size)
 /*
  * vmem_size: bytes allocated (VMEM_ALLOC), free (VMEM_FREE) or in all
  * spans (both).  Any other mask panics.
+ *
+ * => takes no lock, as in NetBSD: a snapshot, usable from any context.
  */
 vmem_size_t
 vmem_size(vmem_t *vm, int typemask)
 {
-	vmem_size_t size, inuse;
-
-	VMEM_LOCK(vm);
-	size = vm->vm_size;
-	inuse = vm->vm_inuse;
-	VMEM_UNLOCK(vm);
+	const vmem_size_t size = __atomic_load_n(&vm->vm_size,
+	    __ATOMIC_RELAXED);
+	const vmem_size_t inuse = __atomic_load_n(&vm->vm_inuse,
+	    __ATOMIC_RELAXED);
 
 	switch (typemask) {
 	case VMEM_ALLOC:

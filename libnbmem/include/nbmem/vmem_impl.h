@@ -133,7 +133,7 @@ struct nbm_vmem_stat {
 	uint64_t	vs_nimported;	/* imported spans */
 	uint64_t	vs_nsegs_free;	/* free segments */
 	uint64_t	vs_largest_free; /* largest free segment */
-	uint64_t	vs_freelist[VMEM_MAXORDER]; /* free segments per order */
+	uint64_t	vs_freelist[VMEM_MAXORDER]; /* free segments by order */
 };
 
 #endif /* NBMEM_VMEM_IMPL_H */
