@@ -261,8 +261,13 @@ cv_wait(kcondvar_t *cv, kmutex_t *mtx)
 		__atomic_fetch_sub(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	/*
+	 * Count ourselves before reading the generation: a broadcaster
+	 * holding the interlock then either sees a waiter or bumps the
+	 * generation before we read it.
+	 */
+	__atomic_fetch_add(&cv->cv_waiters, 1, __ATOMIC_SEQ_CST);
 	gen = __atomic_load_n(&cv->cv_gen, __ATOMIC_ACQUIRE);
-	__atomic_fetch_add(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
 	if (curlwp != NULL)
 		curlwp->l_wchan = cv->cv_wmesg;
 	mutex_exit(mtx);
@@ -304,8 +309,8 @@ cv_timedwait(kcondvar_t *cv, kmutex_t *mtx, int ticks)
 		__atomic_fetch_sub(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
 		return error;
 	}
+	__atomic_fetch_add(&cv->cv_waiters, 1, __ATOMIC_SEQ_CST);
 	gen = __atomic_load_n(&cv->cv_gen, __ATOMIC_ACQUIRE);
-	__atomic_fetch_add(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
 	mutex_exit(mtx);
 	ts.tv_sec = (time_t)((uint64_t)ticks * tick_ns / 1000000000ULL);
 	ts.tv_nsec = (long)((uint64_t)ticks * tick_ns % 1000000000ULL);
@@ -332,11 +337,17 @@ void
 cv_broadcast(kcondvar_t *cv)
 {
 
+	/*
+	 * No waiter, nothing to do: a waiter registers under the interlock
+	 * before it reads the generation (cv_wait), so a broadcast made
+	 * under the interlock cannot slip between the two.  This keeps the
+	 * common broadcast (every vmem_free, every pool_put) free of atomics.
+	 */
+	if (__atomic_load_n(&cv->cv_waiters, __ATOMIC_SEQ_CST) == 0)
+		return;
 	__atomic_fetch_add(&cv->cv_gen, 1, __ATOMIC_RELEASE);
-	if (__atomic_load_n(&cv->cv_waiters, __ATOMIC_RELAXED) != 0) {
-		futex_wake(&cv->cv_gen, INT32_MAX);
-		nbm_sched_wakeup(curcpu()->ci_machine, cv);
-	}
+	futex_wake(&cv->cv_gen, INT32_MAX);
+	nbm_sched_wakeup(curcpu()->ci_machine, cv);
 }
 
 bool
