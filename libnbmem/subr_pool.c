@@ -135,7 +135,8 @@ pool_state_create(struct nbm_machine *m)
 	size_t size;
 	int idx;
 
-	ps = aligned_alloc(COHERENCY_UNIT, roundup(sizeof(*ps), COHERENCY_UNIT));
+	ps = aligned_alloc(COHERENCY_UNIT,
+	    roundup(sizeof(*ps), COHERENCY_UNIT));
 	if (ps == NULL)
 		nbm_panic(m, "pool_subsystem_init: out of host memory");
 	memset(ps, 0, sizeof(*ps));
@@ -1291,7 +1292,8 @@ pool_prime_page(struct pool *pp, void *storage, struct pool_item_header *ph)
 	pp->pr_nidle++;
 
 	/* The item space starts after the on-page header, if any; colour. */
-	ph->ph_off = (uint16_t)(pp->pr_itemoffset + (unsigned int)pp->pr_curcolor);
+	ph->ph_off = (uint16_t)(pp->pr_itemoffset +
+	    (unsigned int)pp->pr_curcolor);
 	cp += ph->ph_off;
 	if ((pp->pr_curcolor += (int)align) > pp->pr_maxcolor)
 		pp->pr_curcolor = 0;

@@ -139,7 +139,8 @@ pool_backoff(int *count)
 }
 
 #define POOL_OBJ_TO_PAGE(pp, v)						\
-	(void *)((uintptr_t)(v) & (uintptr_t)(intptr_t)(pp)->pr_alloc->pa_pagemask)
+	(void *)((uintptr_t)(v) &					\
+	    (uintptr_t)(intptr_t)(pp)->pr_alloc->pa_pagemask)
 
 /*
  * pr_phinpage_check: item `object' of an on-page pool, in `page' whose

@@ -383,6 +383,27 @@ ref_geometry(size_t P, size_t S, u_int A, int F, bool diag, bool redzone)
 	return r;
 }
 
+/* check_rule: the pool pool_init made against the restated rules. */
+static void
+check_rule(const struct pool *pp, const struct rgeo *r, size_t P, size_t S,
+    u_int A, int F)
+{
+	bool on = (pp->pr_roflags & PR_PHINPAGE) != 0;
+	bool bmap = (pp->pr_roflags & PR_USEBMAP) != 0;
+
+	if (pp->pr_size == r->size && pp->pr_itemsperpage == r->ipp &&
+	    pp->pr_itemoffset == r->ioff &&
+	    (u_int)pp->pr_maxcolor == r->maxcolor && on == r->on &&
+	    bmap == r->bmap && pp->pr_redzone == r->redzone &&
+	    (r->on || pp->pr_phpool == &pool_state()->ps_phpool[r->phidx]))
+		return;
+	ATF_CHECK_MSG(0, "P %zu S %zu A %u F 0x%x: size %u/%u ipp %u/%u "
+	    "ioff %u/%u color %d/%u on %d/%d bmap %d/%d rz %d/%d", P, S, A, F,
+	    pp->pr_size, r->size, pp->pr_itemsperpage, r->ipp,
+	    pp->pr_itemoffset, r->ioff, pp->pr_maxcolor, r->maxcolor, on,
+	    r->on, bmap, r->bmap, pp->pr_redzone, r->redzone);
+}
+
 static void
 check_rules(size_t P, u_int options)
 {
@@ -408,29 +429,7 @@ check_rules(size_t P, u_int options)
 					continue;
 				pool_init(&pool, S, A, 0, F, "rules", NULL,
 				    IPL_NONE);
-				if (pool.pr_size != r.size ||
-				    pool.pr_itemsperpage != r.ipp ||
-				    pool.pr_itemoffset != r.ioff ||
-				    (u_int)pool.pr_maxcolor != r.maxcolor ||
-				    ((pool.pr_roflags & PR_PHINPAGE) != 0) !=
-				    r.on ||
-				    ((pool.pr_roflags & PR_USEBMAP) != 0) !=
-				    r.bmap || pool.pr_redzone != r.redzone ||
-				    (!r.on && pool.pr_phpool !=
-				    &pool_state()->ps_phpool[r.phidx])) {
-					ATF_CHECK_MSG(0, "P %zu S %zu A %u F 0x%x:"
-					    " size %u/%u ipp %u/%u ioff %u/%u "
-					    "color %d/%u on %d/%d bmap %d/%d "
-					    "rz %d/%d", P, S, A, F,
-					    pool.pr_size, r.size,
-					    pool.pr_itemsperpage, r.ipp,
-					    pool.pr_itemoffset, r.ioff,
-					    pool.pr_maxcolor, r.maxcolor,
-					    (pool.pr_roflags & PR_PHINPAGE) != 0,
-					    r.on,
-					    (pool.pr_roflags & PR_USEBMAP) != 0,
-					    r.bmap, pool.pr_redzone, r.redzone);
-				}
+				check_rule(&pool, &r, P, S, A, F);
 				pool_destroy(&pool);
 				checked++;
 			}
@@ -1160,8 +1159,8 @@ ATF_TC_BODY(internal_pools, tc)
 	for (d = 0; d < 2; d++) {
 		m = boot(d ? NBM_OPT_DIAGNOSTIC : 0, 4096, 2);
 		for (i = 0; i < __arraycount(want); i++) {
-			ATF_REQUIRE_MSG(find_sysctl(m, want[i].name, want[i].nth,
-			    &ps), "no pool %s", want[i].name);
+			ATF_REQUIRE_MSG(find_sysctl(m, want[i].name,
+			    want[i].nth, &ps), "no pool %s", want[i].name);
 			if (want[i].size_nd != 0)
 				ATF_CHECK_EQ_MSG(ps.pr_size, d ?
 				    want[i].size_d : want[i].size_nd,
@@ -1260,8 +1259,8 @@ ATF_TC_BODY(printit_whatis_chk, tc)
 	    "\titemsperpage 38, nitems 37, nout 1, hardlimit %u\n"
 	    "\tnget 2, nfail 0, nput 1\n"
 	    "\tnpagealloc 1, npagefree 0, hiwat 1, nidle 0\n\n",
-	    PR_PHINPAGE | PR_USEBMAP, (void *)&pool, (void *)pool.pr_alloc, UINT_MAX,
-	    UINT_MAX);
+	    PR_PHINPAGE | PR_USEBMAP, (void *)&pool, (void *)pool.pr_alloc,
+	    UINT_MAX, UINT_MAX);
 	ATF_CHECK_STREQ(h_printed(), buf);
 
 	h_print_reset();
@@ -1466,7 +1465,8 @@ ATF_TC_BODY(ipl_context, tc)
 	    "[plctx] is IPL_NONE, but called from interrupt context");
 	/* A hard interrupt above the pool's IPL. */
 	expect_ctx_panic(IPL_VM, IPL_SCHED, false, PR_NOWAIT, "pool_get: "
-	    "[plctx] called from an interrupt at IPL 7, above the pool's IPL 6");
+	    "[plctx] called from an interrupt at IPL 7, above the pool's "
+	    "IPL 6");
 	/* PR_WAITOK from an interrupt: not sleepable, on every machine. */
 	expect_ctx_panic(IPL_VM, IPL_VM, false, PR_WAITOK,
 	    "assert_sleepable: interrupt");

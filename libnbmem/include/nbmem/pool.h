@@ -201,7 +201,7 @@ typedef struct pool_cache_cpu {
 	uint64_t		cc_hits;	/* fast path operations */
 	uint64_t		cc_pcmisses;	/* slow paths to the pool */
 	uint64_t		cc_contended;	/* group list back-offs */
-	uint32_t		cc_nfull;	/* full groups pushed - popped */
+	uint32_t		cc_nfull;	/* full groups pushed-popped */
 	uint32_t		cc_npart;	/* partial groups pushed */
 } pool_cache_cpu_t;
 
