@@ -20,6 +20,8 @@ extern const struct nbm_bootstep nbm_bootstep_vmem;
 extern const struct nbm_bootstep nbm_bootstep_uvm_km;
 extern const struct nbm_bootstep nbm_bootstep_x86_bus_space;
 extern const struct nbm_bootstep nbm_bootstep_x86_bus_space_mallocok;
+extern const struct nbm_bootstep nbm_bootstep_kmem;
+extern const struct nbm_bootstep nbm_bootstep_pdaemon;
 
 const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_uvm_page,
@@ -28,8 +30,9 @@ const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_sched,
 	&nbm_bootstep_vmem,
 	&nbm_bootstep_uvm_km,
+	&nbm_bootstep_pdaemon,
 	&nbm_bootstep_x86_bus_space,
-	/* kmem (kmem_init) goes here. */
+	&nbm_bootstep_kmem,
 	&nbm_bootstep_x86_bus_space_mallocok,
 };
 const size_t nbm_nbootsteps = __arraycount(nbm_bootsteps);

@@ -318,9 +318,32 @@ lwp_trampoline(struct lwp *l)
 	nbm_lwp_exit();
 }
 
+static int lwp_create1(struct nbm_machine *, u_int, const char *,
+    void (*)(void *), void *, struct lwp **, int);
+
 int
 nbm_lwp_create(struct nbm_machine *m, u_int cpu, const char *name,
     void (*fn)(void *), void *arg, struct lwp **lp)
+{
+
+	return lwp_create1(m, cpu, name, fn, arg, lp, 0);
+}
+
+/*
+ * nbm_lwp_create_system: a kernel thread (the page daemon) that does not
+ * count as work: a run ends when only such threads are left.
+ */
+int
+nbm_lwp_create_system(struct nbm_machine *m, u_int cpu, const char *name,
+    void (*fn)(void *), void *arg, struct lwp **lp)
+{
+
+	return lwp_create1(m, cpu, name, fn, arg, lp, LW_SYSTEM);
+}
+
+static int
+lwp_create1(struct nbm_machine *m, u_int cpu, const char *name,
+    void (*fn)(void *), void *arg, struct lwp **lp, int flags)
 {
 	struct nbm_sched_state *ss = sched_state(m);
 	struct lwp *l;
@@ -376,7 +399,8 @@ nbm_lwp_create(struct nbm_machine *m, u_int cpu, const char *name,
 	l->l_lid = ++ss->ss_nextlid;
 	LIST_INSERT_HEAD(&ss->ss_lwps, l, l_list);
 	ss->ss_nlwp++;
-	ss->ss_nwork++;
+	if ((flags & LW_SYSTEM) == 0)
+		ss->ss_nwork++;
 	spin_unlock(&ss->ss_sqlock);
 	sched_setrun(ss, l);
 	if (ci != NULL && ci->ci_machine == m)
@@ -893,6 +917,7 @@ nbm_machine_run(struct nbm_machine *m, uint64_t limit_ns)
 	}
 	atomic_store(&ss->ss_stop, 0);
 	ss->ss_limit = limit_ns != 0 ? nbm_uptime_ns(m) + limit_ns : 0;
+	nbm_pdaemon_start(m);
 	if (m->m_cfg.mode == NBM_MODE_DETERMINISTIC)
 		error = sched_run_deterministic(m, ss);
 	else

@@ -170,6 +170,9 @@ nbm_lwp_sched_p(const struct lwp *l)
 	return l != NULL && (l->l_flag & LW_SCHED) != 0;
 }
 
+int	nbm_lwp_create_system(struct nbm_machine *, u_int cpu, const char *,
+	    void (*)(void *), void *, struct lwp **);
+void	nbm_pdaemon_start(struct nbm_machine *);
 int	nbm_sched_sleep(const void *wchanobj, const char *wmesg,
 	    kmutex_t *interlock, uint64_t timeout_ns);
 int	nbm_sched_mutex_wait(kmutex_t *);
@@ -262,7 +265,8 @@ struct nbm_machine {
 	struct nbm_pool_state	*m_pool;	/* subr_pool.c */
 	struct nbm_kmem_state	*m_kmem;	/* subr_kmem.c */
 	struct nbm_intr_state	*m_intr;	/* intr.c */
-	struct nbm_sched_state	*m_sched;	/* sched.c */
+	struct nbm_sched_state	*m_sched;	/* kern_sched.c */
+	struct nbm_pdaemon_state *m_pdaemon;	/* uvm_pdaemon.c */
 
 	/* Events (kern_machine.c). */
 	struct nbm_event *m_events;	/* ring of NBM_EVENTS_MAX */

@@ -460,9 +460,9 @@ uvm_km_kmem_alloc(vmem_t *vm, vmem_size_t size, vm_flag_t flags,
 {
 	struct nbm_machine *m = NBM_CURMACHINE();
 	int pgflags = (flags & VM_SLEEP) ? 0 : UVM_PGA_USERESERVE;
-	struct vm_page *pg, *stackpgs[16], **pgs;
+	struct vm_page *pg, *pgs[16];
 	vmem_addr_t va;
-	size_t npg, i;
+	size_t npg, i, n, done;
 	int error;
 
 	size = round_page(size);
@@ -482,29 +482,30 @@ uvm_km_kmem_alloc(vmem_t *vm, vmem_size_t size, vm_flag_t flags,
 	error = vmem_alloc(vm, size, flags, &va);
 	if (error != 0)
 		return error;
-	pgs = npg <= __arraycount(stackpgs) ? stackpgs :
-	    malloc(npg * sizeof(*pgs));
-	if (pgs == NULL) {
-		vmem_free(vm, va, size);
-		return ENOMEM;
-	}
-	for (i = 0; i < npg; i++) {
-		while ((pgs[i] = uvm_pagealloc_usage(m, NBM_PG_KMEM,
-		    pgflags)) == NULL) {
-			if ((flags & VM_SLEEP) == 0) {
-				while (i-- > 0)
-					uvm_pagefree(pgs[i]);
-				if (pgs != stackpgs)
-					free(pgs);
-				vmem_free(vm, va, size);
-				return ENOMEM;
+	/*
+	 * Pages in batches of 16, each mapped with one host call; no host
+	 * memory is allocated, so a thread that sleeps here for good leaks
+	 * nothing.
+	 */
+	for (done = 0; done < npg; done += n) {
+		n = MIN(npg - done, __arraycount(pgs));
+		for (i = 0; i < n; i++) {
+			while ((pgs[i] = uvm_pagealloc_usage(m, NBM_PG_KMEM,
+			    pgflags)) == NULL) {
+				if ((flags & VM_SLEEP) == 0) {
+					while (i-- > 0)
+						uvm_pagefree(pgs[i]);
+					uvm_km_pgremove_intrsafe(m, va,
+					    done << m->m_pageshift);
+					vmem_free(vm, va, size);
+					return ENOMEM;
+				}
+				uvm_wait("plpg");
 			}
-			uvm_wait("plpg");
 		}
+		nbm_pmap_kenter_pages(m, va + (done << m->m_pageshift), pgs, n,
+		    PMAP_KMPAGE);
 	}
-	nbm_pmap_kenter_pages(m, va, pgs, npg, PMAP_KMPAGE);
-	if (pgs != stackpgs)
-		free(pgs);
 	pmap_update(pmap_kernel());
 	*addrp = va;
 	return 0;

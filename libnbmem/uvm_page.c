@@ -117,6 +117,7 @@ uvm_pagealloc_usage(struct nbm_machine *m, int usage, int flags)
 	struct nbm_uvmexp *ux = &m->m_uvmexp;
 	struct vm_page *pg;
 	uint64_t floor;
+	bool kick;
 
 	floor = (flags & UVM_PGA_USERESERVE) ? RESERVE_PAGEDAEMON :
 	    uvm_reserve_kernel(m);
@@ -129,6 +130,7 @@ uvm_pagealloc_usage(struct nbm_machine *m, int usage, int flags)
 	pg->pg_next = NULL;
 	pg->pg_usage = (uint8_t)usage;
 	ux->free--;
+	kick = ux->free < ux->freemin;
 	switch (usage) {
 	case NBM_PG_KMEM:
 		ux->kmempages++;
@@ -146,6 +148,9 @@ uvm_pagealloc_usage(struct nbm_machine *m, int usage, int flags)
 		break;
 	}
 	mutex_exit(&m->m_pglock);
+	/* Below freemin: the page daemon should start freeing. */
+	if (__predict_false(kick))
+		uvm_kick_pdaemon();
 	return pg;
 }
 
@@ -204,36 +209,6 @@ uvm_phys_to_vm_page(struct nbm_machine *m, paddr_t pa)
 			hi = mid;
 	}
 	return NULL;
-}
-
-/*
- * uvm_wait: sleep until a page is freed.  The page daemon is kicked first,
- * so that pools and caches give back what they hold.
- */
-void
-uvm_wait(const char *wmsg)
-{
-	struct nbm_machine *m = NBM_CURMACHINE();
-
-	uvm_kick_pdaemon();
-	mutex_enter(&m->m_pglock);
-	if (m->m_uvmexp.free <= uvm_reserve_kernel(m))
-		cv_timedwait(&m->m_pgcv, &m->m_pglock, 1);
-	mutex_exit(&m->m_pglock);
-	(void)wmsg;
-}
-
-/*
- * uvm_kick_pdaemon: note that memory is short.  The page daemon proper
- * (draining pools and caches) belongs to the pool layer; until a machine
- * has one, this only counts the wakeup.
- */
-void
-uvm_kick_pdaemon(void)
-{
-	struct nbm_machine *m = NBM_CURMACHINE();
-
-	__atomic_fetch_add(&m->m_uvmexp.pdwoke, 1, __ATOMIC_RELAXED);
 }
 
 void

@@ -25,6 +25,7 @@
 #include <nbmem/extent.h>
 #include <nbmem/uvm_km.h>
 #include <nbmem/pool.h>
+#include <nbmem/kmem.h>
 #include <nbmem/bus.h>
 #include <nbmem/stats.h>
 
