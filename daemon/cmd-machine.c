@@ -180,21 +180,15 @@ cmd_machine_boot_exec(struct request *rq)
 		return CMD_DONE;
 	}
 	rq->rq_state = cfg;
-	switch (machine_state(m)) {
-	case MACHINE_DOWN:
+	if (machine_state(m) == MACHINE_DOWN) {
 		cmd_machine_boot_start(rq);
 		return CMD_WAIT;
-	case MACHINE_UP:
-		if (cmd_bool(rq, "replace", false)) {
-			machine_shutdown(m, "shutdown",
-			    cmd_machine_boot_replaced, rq);
-			return CMD_WAIT;
-		}
-		/* FALLTHROUGH */
-	case MACHINE_BOOTING:
-	case MACHINE_STOPPING:
-		break;
 	}
+	if (machine_state(m) == MACHINE_UP && cmd_bool(rq, "replace", false)) {
+		machine_shutdown(m, "shutdown", cmd_machine_boot_replaced, rq);
+		return CMD_WAIT;
+	}
+	/* Up without "replace", booting, or stopping. */
 	rq->rq_state = NULL;
 	free(cfg);
 	request_error(rq, PROTO_E_BUSY, NULL, "a machine is %s (run %lld); "

@@ -44,7 +44,6 @@
 #define CONTROL_BACKLOG	64
 #define CONTROL_INHIWAT	(NBMD_LINE_MAX + 64 * 1024)
 
-static void client_continue(struct client *);
 
 /*
  * control_checkdir: the socket's directory must exist (it is created,
@@ -423,8 +422,11 @@ client_feed(struct client *cl, struct evbuffer *in)
 		client_close(cl);
 }
 
-/* Go on after the pending request ended or the output drained. */
-static void
+/*
+ * client_continue: go on after the pending request ended or the output
+ * drained (the bufferevent's write callback, or the fuzzer).
+ */
+void
 client_continue(struct client *cl)
 {
 

@@ -307,6 +307,11 @@ db_open(const char *path, int flags, char **errp)
 
 	if (flags & DB_READONLY)
 		return db_check(path, errp);
+	if (flags & DB_MEMORY) {
+		path = ":memory:";
+		fd = -1;
+		goto open;
+	}
 	if (db_mkdirs(path, errp) != 0)
 		return NULL;
 	xasprintf(&lock, "%s.lock", path);
@@ -324,6 +329,7 @@ db_open(const char *path, int flags, char **errp)
 		return NULL;
 	}
 	free(lock);
+open:
 	if (sqlite3_open_v2(path, &sql, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		db_fail(errp, path, sql, "cannot open");
@@ -364,7 +370,8 @@ db_open(const char *path, int flags, char **errp)
 
 fail:
 	sqlite3_close(sql);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 

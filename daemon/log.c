@@ -18,17 +18,17 @@
 
 #define LOG_LINE_MAX	2048
 
-static int	log_stderr = 1;
+static int	log_where = LOG_TO_STDERR;
 static int	log_verbose;
 static const char *log_name = "nbmemd";
 
-/* Start logging: to standard error (-d) or to syslog with facility. */
+/* Start logging to standard error, to syslog with facility, or nowhere. */
 void
-log_init(int to_stderr, int facility)
+log_init(int where, int facility)
 {
 
-	log_stderr = to_stderr;
-	if (!to_stderr)
+	log_where = where;
+	if (where == LOG_TO_SYSLOG)
 		openlog("nbmemd", LOG_PID | LOG_NDELAY, facility);
 	tzset();
 }
@@ -80,9 +80,11 @@ vlog(int pri, const char *fmt, va_list ap)
 	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX * 2];
 	int saved_errno = errno;
 
+	if (log_where == LOG_TO_NOWHERE)
+		return;
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	log_sanitize(line, sizeof(line), raw);
-	if (log_stderr) {
+	if (log_where == LOG_TO_STDERR) {
 		fprintf(stderr, "%s: %s\n", log_name, line);
 		fflush(stderr);
 	} else

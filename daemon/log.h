@@ -15,7 +15,11 @@
 #define NBMD_PRINTFLIKE(a, b)	__attribute__((__format__(__printf__, a, b)))
 #define NBMD_DEAD		__attribute__((__noreturn__))
 
-void	log_init(int to_stderr, int facility);
+#define LOG_TO_SYSLOG	0	/* log_init(): detached daemon */
+#define LOG_TO_STDERR	1	/* -d, and before start-up is done */
+#define LOG_TO_NOWHERE	2	/* the fuzzer */
+
+void	log_init(int where, int facility);
 void	log_procname(const char *);
 void	log_setverbose(int);
 int	log_getverbose(void);

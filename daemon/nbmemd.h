@@ -142,6 +142,7 @@ void	control_close(struct control *);
 struct client *client_new(struct daemon *, int fd, bool readonly, uid_t);
 void	client_free(struct client *);
 void	client_feed(struct client *, struct evbuffer *);
+void	client_continue(struct client *);
 void	client_send(struct client *, json_object *);
 void	client_drop(struct client *, const char *why);
 void	client_close_all(struct daemon *);
@@ -253,6 +254,7 @@ NBMD_DEAD void child_main(int fd, const struct nbm_config *, bool testmode);
  * db.c: the history database.
  */
 #define DB_READONLY	0x01	/* -n: open to check, change nothing */
+#define DB_MEMORY	0x02	/* in memory, path ignored (the fuzzer) */
 #define DB_APPLICATION_ID 0x4e424d44	/* "NBMD", PRAGMA application_id */
 
 /* The migrations, generated from schema/NNNN-name.sql (migrations.sh). */
@@ -307,7 +309,7 @@ void	metrics_free(struct metrics *);
 void	metrics_render(struct daemon *, struct evbuffer *);
 
 /*
- * nbmemd.c: the daemon.
+ * daemon.c: the daemon's life; nbmemd.c: main().
  */
 struct daemon {
 	struct event_base *d_base;
@@ -325,14 +327,22 @@ struct daemon {
 	u_int		 d_nextclient;	/* client ids */
 	uint64_t	 d_nextsub;	/* subscription ids */
 	bool		 d_testmode;	/* NBMEMD_TEST: debug.* methods */
-	bool		 d_nofork;	/* fuzzer: never start a machine */
+	bool		 d_nofork;	/* the fuzzer: never start a machine,
+					   nothing to stop */
 	bool		 d_stopping;	/* daemon_stop() has begun */
 	double		 d_started;	/* Unix time the daemon started */
 	struct event	*d_stopev;	/* bounds the final flush */
 	struct event	*d_reapev;	/* runs client_reap() */
 };
 
+int	daemon_configure(struct daemon *, struct nbmd_config *, char **errp);
 void	daemon_stop(struct daemon *, const char *why);
+void	daemon_signal(evutil_socket_t, short, void *);
+void	daemon_reap(evutil_socket_t, short, void *);
+void	daemon_stopflush(evutil_socket_t, short, void *);
+void	daemon_autobooted(void *, json_object *, enum proto_err,
+	    const char *);
+void	daemon_evlog(int, const char *);
 double	nbmd_now(void);
 double	nbmd_mono(void);
 

@@ -11,10 +11,11 @@
  * work; no client can delay a sample, because requests never block the
  * event loop (control.c).
  *
- * Retention (recorder.retention) runs on its own timer in bounded steps
- * -- at most RECORD_BATCH samples deleted, each step its own transaction,
- * the next step on the next turn of the event loop -- so that trimming a
- * large history never holds up a sample for long.
+ * Retention (recorder.retention) runs on its own timer (every RECORD_RETAIN
+ * seconds, or half of max_age if that is shorter) in bounded steps -- at
+ * most RECORD_BATCH samples deleted, each step its own transaction, the
+ * next step on the next turn of the event loop -- so that trimming a large
+ * history never holds up a sample for long.
  *
  * Stopping finishes the sample on its way (the machine's watchdog bounds
  * the wait) and then says so.
@@ -26,7 +27,8 @@
 #include "nbmemd.h"
 
 #define RECORD_BATCH	500		/* samples a retention step */
-#define RECORD_RETAIN	10.0		/* seconds between retention runs */
+#define RECORD_RETAIN	10.0		/* seconds between retention runs,
+					   at most */
 
 struct recorder {
 	struct daemon	*r_daemon;
@@ -183,6 +185,19 @@ record_tick(evutil_socket_t fd, short ev, void *arg)
 		r->r_inflight = true;
 }
 
+/*
+ * Seconds between retention runs: RECORD_RETAIN, or half of max_age when
+ * that is shorter, so that nothing stays much longer than max_age.
+ */
+static double
+record_period(const struct nbmd_config *c)
+{
+
+	if (c->c_max_age > 0 && c->c_max_age / 2 < RECORD_RETAIN)
+		return c->c_max_age / 2;
+	return RECORD_RETAIN;
+}
+
 static void
 record_retain(evutil_socket_t fd, short ev, void *arg)
 {
@@ -198,7 +213,7 @@ record_retain(evutil_socket_t fd, short ev, void *arg)
 	if ((cutoff > 0 || c->c_max_size > 0) && db_retention(d->d_db, cutoff,
 	    c->c_max_size, RECORD_BATCH, &more) != 0)
 		log_warnx("history: retention: %s", db_errmsg(d->d_db));
-	record_tv(more ? 0 : RECORD_RETAIN, &tv);
+	record_tv(more ? 0 : record_period(c), &tv);
 	evtimer_add(r->r_retev, &tv);
 }
 

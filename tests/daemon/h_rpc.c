@@ -40,6 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Leave main(), freeing its buffers (the tests run under LeakSanitizer). */
+#define DONE(st)	do { free(in); free(buf); return (st); } while (0)
+
 #define NOTIFY_PREFIX	"{\"jsonrpc\":\"2.0\",\"method\":"
 
 static double
@@ -178,7 +181,7 @@ main(int argc, char **argv)
 	bool raw = false, shut = false, toeof = false, noread = false;
 	long want = -1, wantn = 0, got = 0, gotn = 0, rcvbuf = 0;
 	double timeout = 20, pause = 0, wait = 0, end;
-	char *in, *line, *buf, *nl;
+	char *in = NULL, *line, *buf = NULL, *nl;
 	size_t inlen, have = 0, cap = 1 << 16, sent;
 	double readfrom;
 	struct pollfd pfd;
@@ -244,7 +247,7 @@ main(int argc, char **argv)
 		send_all(fd, in, inlen);
 		if (pause > 0)
 			usleep((useconds_t)(pause * 1e6));
-		return 0;
+		DONE(0);
 	}
 
 	/*
@@ -274,9 +277,14 @@ main(int argc, char **argv)
 		fflush(stdout);
 		if (!toeof && sent == inlen && got >= want && gotn >= wantn &&
 		    now() >= readfrom)
-			return 0;
-		if (have == cap && (buf = realloc(buf, cap *= 2)) == NULL)
-			return 1;
+			DONE(0);
+		if (have == cap) {
+			char *nbuf = realloc(buf, cap *= 2);
+
+			if (nbuf == NULL)
+				DONE(1);
+			buf = nbuf;
+		}
 		pfd.fd = fd;
 		pfd.events = 0;
 		if (sent < inlen)
@@ -290,16 +298,16 @@ main(int argc, char **argv)
 			fprintf(stderr, "h_rpc: timeout: %ld of %ld responses, "
 			    "%ld of %ld notifications\n", got, want, gotn,
 			    wantn);
-			return 3;
+			DONE(3);
 		}
 		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
-			return 1;
+			DONE(1);
 		if (pfd.revents & POLLOUT) {
 			n = send(fd, in + sent, inlen - sent, MSG_NOSIGNAL);
 			if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				fprintf(stderr, "h_rpc: send: %s\n",
 				    strerror(errno));
-				return 1;
+				DONE(1);
 			}
 			if (n > 0 && (sent += (size_t)n) == inlen && shut)
 				shutdown(fd, SHUT_WR);
@@ -314,11 +322,11 @@ main(int argc, char **argv)
 			if (have > 0)
 				fwrite(buf, 1, have, stdout);
 			if (toeof)
-				return 0;
+				DONE(0);
 			fprintf(stderr, "h_rpc: connection closed: %ld of %ld "
 			    "responses, %ld of %ld notifications\n", got, want,
 			    gotn, wantn);
-			return 1;
+			DONE(1);
 		}
 		have += (size_t)n;
 	}

@@ -940,6 +940,101 @@ metrics_body()
 }
 metrics_cleanup() { common_cleanup; }
 
+atf_test_case retention cleanup
+retention_head()
+{
+	atf_set descr "recorder.retention: old samples go by age, the" \
+	    "oldest by size, in steps, while sampling goes on"
+	atf_set require.progs "jq sqlite3"
+}
+db_used()
+{
+	sql 'SELECT (p.page_count - f.freelist_count) * s.page_size FROM
+	    pragma_page_count p, pragma_freelist_count f, pragma_page_size s'
+}
+used_below()
+{
+	[ "$(db_used)" -le "$1" ]
+}
+sampled_at_least()
+{
+	[ "$(sql 'SELECT coalesce(max(sample_id), 0) FROM samples')" -ge "$1" ]
+}
+oldest_after()
+{
+	[ "$(sql "SELECT min(time) >= $1 FROM samples")" = 1 ]
+}
+retention_body()
+{
+	local t0 size0 n
+
+	# By age: samples every 20 ms, kept for 0.5 s.
+	echo '{"recorder":{"interval":0.02,"retention":{"max_age":0.5}}}' \
+	    > age.json
+	start_daemon -f age.json
+	wait_for "50 samples taken" sampled_at_least 50
+	t0=$(date +%s.%N)
+	wait_for "samples older than 0.5 s to go" oldest_after "$t0 - 0.6"
+	n=$(sql 'SELECT count(*) FROM samples')
+	[ "$n" -le 60 ] || atf_fail "$n samples kept for 0.5 s at 20 ms"
+	samples_at_least 5 || atf_fail "retention took the recent samples"
+	stop_daemon
+
+	# By size: a history of 30000 samples, then a 1 MiB limit.
+	sql "INSERT INTO runs (start_time, end_time, ended, seed, ncpu,
+	    page_size, physmem, pid, config) VALUES (1, 2, 'shutdown', 0, 1,
+	    4096, 4194304, 1, '{}');
+	    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+	    WHERE i < 30000) INSERT INTO samples (run_id, time, uptime_ns)
+	    SELECT last_insert_rowid(), 1 + i / 1000.0, i FROM n;
+	    INSERT INTO machine_samples (sample_id, free, wired) SELECT
+	    sample_id, 1000, 2000 FROM samples WHERE uptime_ns > 0 AND
+	    time < 100"
+	size0=$(db_used)
+	n=$(sql 'SELECT max(sample_id) FROM samples WHERE time < 100')
+	[ "$size0" -gt 1048576 ] || atf_fail "the history is only $size0 bytes"
+	echo '{"recorder":{"interval":0.05,"retention":{"max_size":"1M"}}}' \
+	    > size.json
+	start_daemon -f size.json
+	wait_for "the database to shrink to 1 MiB" used_below 1048576
+	[ "$(sql 'SELECT count(*) FROM samples WHERE time > 1000')" -ge 1 ] ||
+	    atf_fail "no new samples"
+	[ "$(sql 'SELECT max(sample_id) FROM samples WHERE time < 100')" = "$n" ] ||
+	    atf_fail "retention did not keep the newest old samples"
+	[ "$(stat -c %s db/nbmemd.db)" -lt "$size0" ] ||
+	    atf_fail "the file did not shrink (incremental_vacuum)"
+	stop_daemon
+	[ "$(sql 'PRAGMA integrity_check')" = ok ] || atf_fail "integrity"
+}
+retention_cleanup() { common_cleanup; }
+
+atf_test_case examples cleanup
+examples_head()
+{
+	atf_set descr "the small example machines of contrib/machines boot"
+	atf_set require.progs "jq"
+}
+examples_body()
+{
+	local f out
+
+	start_daemon
+	for f in i386-small sparc64; do
+		out=$(ok machine.boot "$(jq -c \
+		    '{replace: true, config: .machine}' \
+		    "$top/contrib/machines/$f.json")")
+		out=$(ok machine.info)
+		expect ".result.config.ncpu == $(jq .machine.ncpu \
+		    "$top/contrib/machines/$f.json")" "$out"
+		out=$(ok stats.snapshot)
+		expect ".result.uvmexp.pagesize == $(jq .machine.page_size \
+		    "$top/contrib/machines/$f.json")" "$out"
+	done
+	validate
+	stop_daemon
+}
+examples_cleanup() { common_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case hello
@@ -957,4 +1052,6 @@ atf_init_test_cases()
 	atf_add_test_case config
 	atf_add_test_case sighup
 	atf_add_test_case metrics
+	atf_add_test_case retention
+	atf_add_test_case examples
 }
