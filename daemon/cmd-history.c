@@ -95,6 +95,31 @@ history_dberror(struct request *rq, sqlite3_stmt *st)
 	return -1;
 }
 
+/*
+ * history_rows: step st to its end, making each row an object with
+ * row(); *lastp gets the first column of the last row.
+ * => the array, or NULL with the error answered (st finalized either way).
+ */
+static json_object *
+history_rows(struct request *rq, sqlite3_stmt *st,
+    json_object *(*row)(sqlite3_stmt *), int64_t *lastp)
+{
+	json_object *a = json_object_new_array();
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_object_array_add(a, row(st));
+		*lastp = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		json_object_put(a);
+		history_dberror(rq, st);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	return a;
+}
+
 /* Check "run" names a run, answering no-such-run if not. */
 static int
 history_checkrun(struct request *rq)
@@ -113,18 +138,30 @@ history_checkrun(struct request *rq)
 	return -1;
 }
 
+static json_object *
+history_run_row(sqlite3_stmt *st)
+{
+	static const char *const cols[] = {
+		"run", "start", "end", "ended", "message", "seed", "ncpu",
+		"page_size", "physmem", "pid", "samples",
+	};
+	json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++)
+		json_object_object_add(o, cols[i], history_value(st, i));
+	json_object_object_add(o, "config", json_tokener_parse(
+	    (const char *)sqlite3_column_text(st, i)));
+	return o;
+}
+
 static enum cmd_retval
 cmd_history_runs_exec(struct request *rq)
 {
 	sqlite3 *sql = db_handle(rq->rq_daemon->d_db);
 	sqlite3_stmt *st;
-	json_object *r, *a, *o, *cfg;
-	int64_t run = cmd_int(rq, "run", 0);
-	int i, rc;
-	static const char *const cols[] = {
-		"run", "start", "end", "ended", "message", "seed", "ncpu",
-		"page_size", "physmem", "pid", "samples",
-	};
+	json_object *r, *a;
+	int64_t last = 0;
 
 	if (history_checkrun(rq) != 0)
 		return CMD_DONE;
@@ -137,25 +174,10 @@ cmd_history_runs_exec(struct request *rq)
 		return CMD_DONE;
 	}
 	sqlite3_bind_int64(st, 1, cmd_int(rq, "before", INT64_MAX));
-	sqlite3_bind_int64(st, 2, run);
+	sqlite3_bind_int64(st, 2, cmd_int(rq, "run", 0));
 	sqlite3_bind_int64(st, 3, cmd_int(rq, "limit", 100));
-	a = json_object_new_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = json_object_new_object();
-		for (i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++)
-			json_object_object_add(o, cols[i],
-			    history_value(st, i));
-		cfg = json_tokener_parse((const char *)sqlite3_column_text(st,
-		    i));
-		json_object_object_add(o, "config", cfg);
-		json_object_array_add(a, o);
-	}
-	if (rc != SQLITE_DONE) {
-		json_object_put(a);
-		history_dberror(rq, st);
+	if ((a = history_rows(rq, st, history_run_row, &last)) == NULL)
 		return CMD_DONE;
-	}
-	sqlite3_finalize(st);
 	r = json_object_new_object();
 	json_object_object_add(r, "runs", a);
 	request_reply(rq, r);
@@ -169,16 +191,26 @@ static const char *const history_event_cols[] = {
 #define NEVENTCOLS \
 	(sizeof(history_event_cols) / sizeof(history_event_cols[0]))
 
+static json_object *
+history_event_row(sqlite3_stmt *st)
+{
+	json_object *o = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < NEVENTCOLS; i++)
+		json_object_object_add(o, history_event_cols[i],
+		    history_value(st, (int)i));
+	return o;
+}
+
 static enum cmd_retval
 cmd_events_list_exec(struct request *rq)
 {
 	sqlite3 *sql = db_handle(rq->rq_daemon->d_db);
 	sqlite3_stmt *st;
-	json_object *r, *a, *o;
+	json_object *r, *a;
 	const char *source = cmd_string(rq, "source", "");
 	int64_t last = cmd_int(rq, "since", 0);
-	size_t i;
-	int rc;
 
 	if (*source != '\0' && strcmp(source, "machine") != 0 &&
 	    strcmp(source, "daemon") != 0) {
@@ -201,21 +233,8 @@ cmd_events_list_exec(struct request *rq)
 	sqlite3_bind_int64(st, 2, cmd_int(rq, "run", 0));
 	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, cmd_int(rq, "limit", 100));
-	a = json_object_new_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = json_object_new_object();
-		for (i = 0; i < NEVENTCOLS; i++)
-			json_object_object_add(o, history_event_cols[i],
-			    history_value(st, (int)i));
-		last = sqlite3_column_int64(st, 0);
-		json_object_array_add(a, o);
-	}
-	if (rc != SQLITE_DONE) {
-		json_object_put(a);
-		history_dberror(rq, st);
+	if ((a = history_rows(rq, st, history_event_row, &last)) == NULL)
 		return CMD_DONE;
-	}
-	sqlite3_finalize(st);
 	r = json_object_new_object();
 	json_object_object_add(r, "events", a);
 	json_object_object_add(r, "last", json_object_new_int64(last));

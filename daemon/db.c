@@ -97,7 +97,7 @@ db_exec(sqlite3 *sql, const char *q)
 static int
 db_mkdirs(const char *path, char **errp)
 {
-	char buf[PATH_MAX], *p;
+	char buf[PATH_MAX], *p, c;
 
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
 		xasprintf(errp, "%s: path too long", path);
@@ -109,8 +109,7 @@ db_mkdirs(const char *path, char **errp)
 	for (p = buf + 1; ; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
-		char c = *p;
-
+		c = *p;
 		*p = '\0';
 		if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
 			xasprintf(errp, "%s: cannot create directory %s: %s",
@@ -336,7 +335,7 @@ open:
 		goto fail;
 	}
 	sqlite3_extended_result_codes(sql, 1);
-	sqlite3_busy_timeout(sql, 1000);
+	sqlite3_busy_timeout(sql, 200);
 	if (db_version(sql, path, &v, &empty, errp) != 0)
 		goto fail;
 	if (empty && db_exec(sql, "PRAGMA auto_vacuum = INCREMENTAL") != 0) {

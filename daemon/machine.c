@@ -89,6 +89,7 @@ struct machine {
 	struct mwaiters	 m_stopwaiters;	/* told when the child is gone */
 	double		 m_start;	/* Unix time of the fork */
 	bool		 m_ready;	/* it said ready */
+	bool		 m_protoerr;	/* it broke the protocol */
 	/* How the current child is ending. */
 	bool		 m_eof;		/* its socket reached EOF */
 	bool		 m_reaped;	/* waitpid() returned */
@@ -173,6 +174,7 @@ machine_protoerr(struct machine *m, const char *what)
 {
 	char *why;
 
+	m->m_protoerr = true;
 	xasprintf(&why, "protocol error from the machine process: %s", what);
 	log_warnx("machine process %ld: %s; killing it", (long)m->m_pid, why);
 	machine_killchild(m, "crash", why);
@@ -328,8 +330,8 @@ machine_readcb(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
-	while (m->m_bev != NULL && (m->m_state != MACHINE_STOPPING ||
-	    m->m_ending == NULL || strcmp(m->m_ending, "crash") != 0)) {
+	/* After a protocol error the rest is not worth reading. */
+	while (m->m_bev != NULL && !m->m_protoerr) {
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > NBMD_CHILD_MSG_MAX) {
@@ -544,7 +546,7 @@ machine_end(struct machine *m)
 	evtimer_del(m->m_watchdog);
 	m->m_state = MACHINE_DOWN;
 	m->m_pid = 0;
-	m->m_eof = m->m_reaped = m->m_ready = false;
+	m->m_eof = m->m_reaped = m->m_ready = m->m_protoerr = false;
 	m->m_ending = NULL;
 	machine_setstr(&m->m_why, NULL);
 	machine_setstr(&m->m_panic, NULL);

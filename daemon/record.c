@@ -54,15 +54,35 @@ record_tv(double s, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((s - (double)tv->tv_sec) * 1e6);
 }
 
+/* Members of a machine event, with defaults for what is missing. */
+static int64_t
+record_int(json_object *o, const char *key, int64_t dflt)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_int) ?
+	    json_object_get_int64(v) : dflt;
+}
+
+static const char *
+record_str(json_object *o, const char *key, const char *dflt)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : dflt;
+}
+
 /* Write one sample; runs in one transaction. */
 static int
 record_write(struct recorder *r, int64_t run, json_object *reply,
     int64_t *idp)
 {
 	struct db *db = r->r_daemon->d_db;
-	json_object *v, *evs, *e, *f;
+	json_object *v, *evs, *e;
 	double now = nbmd_now();
-	uint64_t lost = 0;
 	size_t i, j, n;
 
 	if (db_begin(db) != 0)
@@ -79,27 +99,17 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
 	    json_object_is_type(evs, json_type_array)) {
 		n = json_object_array_length(evs);
 		for (j = 0; j < n; j++) {
-			const char *fv[4] = { "", "", "", "" };
-			static const char *const fk[4] = {
-			    "type", "subject", "text", "" };
-			int64_t up = -1, cpu = -1;
-
 			e = json_object_array_get_idx(evs, j);
-			for (i = 0; i < 3; i++)
-				if (json_object_object_get_ex(e, fk[i], &f))
-					fv[i] = json_object_get_string(f);
-			if (json_object_object_get_ex(e, "uptime_ns", &f))
-				up = json_object_get_int64(f);
-			if (json_object_object_get_ex(e, "cpu", &f))
-				cpu = json_object_get_int64(f);
-			if (db_event(db, run, now, up, "machine", fv[0],
-			    (int)cpu, fv[1], fv[2]) != 0)
+			if (db_event(db, run, now,
+			    record_int(e, "uptime_ns", -1), "machine",
+			    record_str(e, "type", "event"),
+			    (int)record_int(e, "cpu", -1),
+			    record_str(e, "subject", ""),
+			    record_str(e, "text", "")) != 0)
 				goto fail;
 		}
 	}
-	if (json_object_object_get_ex(reply, "lost", &v))
-		lost = json_object_get_uint64(v);
-	if (lost > 0 && db_event(db, run, now, -1, "daemon", "lost-events",
+	if (record_int(reply, "lost", 0) > 0 && db_event(db, run, now, -1, "daemon", "lost-events",
 	    -1, "machine", "the machine's event ring overwrote events before "
 	    "they were recorded") != 0)
 		goto fail;
