@@ -186,9 +186,10 @@ D_OBJS	   := $(D_SRCS:%.c=$(B)/%.o) $(B)/daemon/migrations.o
 NBMEMD	   := $(B)/daemon/nbmemd
 D_HELPERS  := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/daemon/h_*.c))
 
-.PHONY: daemon fuzz
+.PHONY: daemon fuzz install-daemon
 all: daemon
 tests: daemon $(D_HELPERS)
+install: install-daemon
 
 daemon: $(NBMEMD)
 
@@ -205,6 +206,10 @@ $(B)/daemon/migrations.o: $(B)/daemon/migrations.c $(D_HDRS) $(LIB_HDRS)
 
 $(NBMEMD): $(D_OBJS) $(LIB_A)
 	$(CC) -o $@ $(D_OBJS) $(LIB_A) $(D_LIBS) $(LDFLAGS_BASE)
+
+install-daemon: daemon
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 755 $(NBMEMD) $(DESTDIR)$(PREFIX)/sbin/
 
 $(B)/tests/daemon/h_%: tests/daemon/h_%.c
 	@mkdir -p $(@D)

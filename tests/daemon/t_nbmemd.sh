@@ -600,7 +600,11 @@ concurrent_body()
 
 	# A subscriber that does not read: dropped once 64 KiB pile up.
 	n0=$(sql 'SELECT count(*) FROM samples')
-	req stats.subscribe '{"interval":0.01}' > slow.in
+	i=0
+	while [ $i -lt 8 ]; do
+		req stats.subscribe '{"interval":0.01}'
+		i=$((i + 1))
+	done > slow.in
 	"$h_rpc" -s "$sock" -b 4096 -S 25 -E -t 60 < slow.in > slow.out &
 	pid=$!
 	wait_for "the slow subscriber to be dropped" \
