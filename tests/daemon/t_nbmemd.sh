@@ -85,9 +85,11 @@ stop_daemon()
 	[ $st -eq 0 ] || atf_fail "nbmemd exited with status $st"
 }
 
-# check_log: no sanitizer report in the daemon's log.
+# check_log: no sanitizer report in the daemon's log, and no failure
+# lost in a subshell.
 check_log()
 {
+	[ ! -s failures ] || atf_fail "$(head -1 failures)"
 	if grep -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|WARNING: ThreadSanitizer' daemon.log >/dev/null 2>&1; then
 		cat daemon.log
 		atf_fail "sanitizer report in the daemon's log"
@@ -138,34 +140,40 @@ call()
 	req "$@" | rpc
 }
 
-# ok METHOD [PARAMS]: require a result; print the response.
-ok()
+# fail MESSAGE: fail the test case.  atf_fail in a subshell ($(...)) only
+# ends the subshell and the case would pass, so the helpers below run in
+# the test's own shell and leave their answer in $out; fail also notes the
+# failure in ./failures, which stop_daemon and validate check, as a net.
+fail()
 {
-	local out
-
-	out=$(call "$@") || atf_fail "$1: no answer: $(echo $out)"
-	echo "$out" | jq -e 'has("result")' >/dev/null ||
-	    atf_fail "$1 ${2:-}: expected a result, got $(echo $out)"
-	echo "$out"
+	echo "$*" >> failures
+	atf_fail "$*"
 }
 
-# err REASON METHOD [PARAMS]: require an error with that reason.
+# ok METHOD [PARAMS]: require a result; the response goes to $out.
+ok()
+{
+	out=$(call "$@") || fail "$1: no answer: $(echo $out)"
+	echo "$out" | jq -e 'has("result")' >/dev/null ||
+	    fail "$1 ${2:-}: expected a result, got $(echo $out)"
+}
+
+# err REASON METHOD [PARAMS]: require an error with that reason, in $out.
 err()
 {
-	local reason=$1 out
+	local reason=$1
 
 	shift
-	out=$(call "$@") || atf_fail "$1: no answer: $(echo $out)"
+	out=$(call "$@") || fail "$1: no answer: $(echo $out)"
 	echo "$out" | jq -e --arg r "$reason" '.error.data.reason == $r' \
-	    >/dev/null || atf_fail "$1 ${2:-}: expected $reason, got $(echo $out)"
-	echo "$out"
+	    >/dev/null || fail "$1 ${2:-}: expected $reason, got $(echo $out)"
 }
 
 # expect JQ-FILTER JSON: require the filter to hold.
 expect()
 {
 	echo "$2" | jq -e "$1" >/dev/null ||
-	    atf_fail "expected $1 of: $(echo $2)"
+	    fail "expected $1 of: $(echo $2)"
 }
 
 sql()
@@ -176,6 +184,7 @@ sql()
 # validate: every reply of the case against schema/protocol/.
 validate()
 {
+	[ ! -s failures ] || atf_fail "$(head -1 failures)"
 	touch requests.log received.log
 	if ! $py "$srcdir/../../../tests/daemon/h_validate.py" \
 	    "$top/schema" requests.log received.log > validate.out 2>&1; then
@@ -203,24 +212,25 @@ hello_body()
 	local out m accepted schema p
 
 	start_daemon
-	out=$(ok hello '{"client":"t_nbmemd","protocol":1}')
+	ok hello '{"client":"t_nbmemd","protocol":1}'
 	expect '.result.protocol == 1 and .result.readonly == false' "$out"
 	expect '.result.methods | index("debug.panic") != null' "$out"
 	expect '.result.daemon | startswith("nbmemd ")' "$out"
-	out=$(err version-mismatch hello '{"protocol":2}')
+	err version-mismatch hello '{"protocol":2}'
 	expect '.error.data.daemon == 1 and .error.data.client == 2' "$out"
 	expect '.error.message | contains("hint")' "$out"
-	out=$(err bad-params hello '{"protocol":"one"}')
+	err bad-params hello '{"protocol":"one"}'
 	expect '.error.data.field == "params.protocol"' "$out"
 
 	# Schema and daemon agree: the parameters each method accepts are
 	# the properties of its params schema; each has a result schema.
-	for m in $(ok hello | jq -r '.result.methods[]'); do
+	ok hello
+	for m in $(echo "$out" | jq -r '.result.methods[]'); do
 		schema=$top/schema/protocol/$m.params.schema.json
 		[ -f "$schema" ] || atf_fail "$m: no $schema"
 		[ -f "$top/schema/protocol/$m.result.schema.json" ] ||
 		    atf_fail "$m: no result schema"
-		out=$(err bad-params "$m" '{"zz_unknown":1}')
+		err bad-params "$m" '{"zz_unknown":1}'
 		accepted=$(echo "$out" | jq -r '.error.message' |
 		    sed -n 's/.*accepted: //p' | tr -d ' ' | tr ',' '\n' |
 		    sort | tr '\n' ' ')
@@ -253,48 +263,48 @@ machine_body()
 	local out
 
 	start_daemon
-	out=$(ok machine.info)
+	ok machine.info
 	expect '.result.state == "up" and .result.run == 1' "$out"
 	expect '.result.config.ncpu == 4 and .result.config.page_size == 4096' "$out"
 	expect '.result.config.memmap | length > 0' "$out"
 	expect '.result.uptime_ns > 0' "$out"
-	out=$(ok machine.config)
+	ok machine.config
 	expect '.result.configured.ncpu == 4 and .result.running.ncpu == 4' "$out"
-	err bad-params machine.info '{"x":1}' >/dev/null
+	err bad-params machine.info '{"x":1}'
 
-	out=$(err busy machine.boot)
+	err busy machine.boot
 	expect '.error.message | contains("replace")' "$out"
-	out=$(err bad-params machine.boot '{"config":{"ncpu":300}}')
+	err bad-params machine.boot '{"config":{"ncpu":300}}'
 	expect '.error.data.field == "params.config.ncpu"' "$out"
 	expect '.error.message | contains("between 1 and 256")' "$out"
-	out=$(err bad-params machine.boot '{"config":{"page_size":3000}}')
+	err bad-params machine.boot '{"config":{"page_size":3000}}'
 	expect '.error.data.field == "params.config.page_size"' "$out"
-	out=$(err bad-params machine.boot '{"config":{"cpus":2}}')
+	err bad-params machine.boot '{"config":{"cpus":2}}'
 	expect '.error.message | contains("accepted: ncpu")' "$out"
-	out=$(err bad-params machine.boot '{"config":{"options":["NOPE"]}}')
+	err bad-params machine.boot '{"config":{"options":["NOPE"]}}'
 	expect '.error.data.field == "params.config.options[0]"' "$out"
-	out=$(err bad-params machine.boot '{"replace":"yes"}')
+	err bad-params machine.boot '{"replace":"yes"}'
 	expect '.error.data.field == "params.replace"' "$out"
 
-	out=$(ok machine.boot '{"replace":true,"config":{"ncpu":2,"physmem":"64M","options":["DIAGNOSTIC"]}}')
+	ok machine.boot '{"replace":true,"config":{"ncpu":2,"physmem":"64M","options":["DIAGNOSTIC"]}}'
 	expect '.result.run == 2 and .result.config.ncpu == 2' "$out"
 	expect '.result.config.physmem == 67108864' "$out"
-	out=$(ok machine.info)
+	ok machine.info
 	expect '.result.run == 2 and .result.config.ncpu == 2' "$out"
 	expect '.result.config.options == ["DIAGNOSTIC"]' "$out"
 	expect '.result.last.run == 1 and .result.last.ended == "shutdown"' "$out"
-	out=$(ok machine.config)
+	ok machine.config
 	expect '.result.configured.ncpu == 4 and .result.running.ncpu == 2' "$out"
 
-	out=$(ok machine.shutdown)
+	ok machine.shutdown
 	expect '.result.run == 2 and .result.ended == "shutdown"' "$out"
-	out=$(ok machine.info)
+	ok machine.info
 	expect '.result.state == "down" and .result.last.ended == "shutdown"' "$out"
-	out=$(ok machine.config)
+	ok machine.config
 	expect '.result.running == null' "$out"
-	out=$(err machine-down machine.shutdown)
-	err machine-down stats.snapshot >/dev/null
-	out=$(ok machine.boot)
+	err machine-down machine.shutdown
+	err machine-down stats.snapshot
+	ok machine.boot
 	expect '.result.run == 3 and .result.config.ncpu == 4' "$out"
 	[ "$(sql "SELECT group_concat(ended) FROM runs ORDER BY run_id")" = \
 	    "shutdown,shutdown" ] || atf_fail "runs: $(sql 'SELECT * FROM runs')"
@@ -316,15 +326,15 @@ stats_body()
 	local out id
 
 	start_daemon
-	out=$(ok stats.snapshot)
+	ok stats.snapshot
 	expect '.result.run == 1 and .result.uvmexp.pagesize == 4096' "$out"
 	expect '.result.uvmexp.npages == 65536 and .result.uvmexp.free <= 65536' "$out"
-	out=$(ok stats.snapshot '{"sections":["uvmexp"]}')
+	ok stats.snapshot '{"sections":["uvmexp"]}'
 	expect '.result | has("uvmexp")' "$out"
-	out=$(err bad-params stats.snapshot '{"sections":["pools"]}')
+	err bad-params stats.snapshot '{"sections":["pools"]}'
 	expect '.error.data.field == "params.sections[0]"' "$out"
 	expect '.error.message | contains("accepted: uvmexp")' "$out"
-	err bad-params stats.snapshot '{"sections":"uvmexp"}' >/dev/null
+	err bad-params stats.snapshot '{"sections":"uvmexp"}'
 
 	# Three notifications on the subscribing connection; a subscription
 	# ended on its own connection.
@@ -335,14 +345,14 @@ stats_body()
 	out=$( (req stats.subscribe '{"interval":10}'
 	    req stats.unsubscribe '{"subscription":2}') | rpc)
 	expect 'select(.id == '"$(cat ids)"') | .result.subscription == 2' "$out"
-	out=$(err no-such-subscription stats.unsubscribe '{"subscription":77}')
+	err no-such-subscription stats.unsubscribe '{"subscription":77}'
 	expect '.error.data.field == "params.subscription"' "$out"
-	err bad-params stats.unsubscribe >/dev/null
-	err bad-params stats.subscribe '{"interval":0.001}' >/dev/null
-	err bad-params stats.subscribe '{"interval":"fast"}' >/dev/null
+	err bad-params stats.unsubscribe
+	err bad-params stats.subscribe '{"interval":0.001}'
+	err bad-params stats.subscribe '{"interval":"fast"}'
 
 	# A subscriber hears "down" while there is no machine.
-	ok machine.shutdown >/dev/null
+	ok machine.shutdown
 	out=$(req stats.subscribe '{"interval":0.05}' | rpc -n 2)
 	expect 'select(.method == "stats.update") | .params.state == "down"' "$out"
 	validate
@@ -370,28 +380,28 @@ history_body()
 	EOF2
 	start_daemon -f conf.json
 	wait_for "5 samples" samples_at_least 5
-	out=$(ok history.runs)
+	ok history.runs
 	expect '.result.runs | length == 1' "$out"
 	expect '.result.runs[0].run == 1 and .result.runs[0].end == null' "$out"
 	expect '.result.runs[0].config.ncpu == 4 and .result.runs[0].samples >= 5' "$out"
-	out=$(ok history.runs '{"run":1,"limit":1}')
+	ok history.runs '{"run":1,"limit":1}'
 	expect '.result.runs[0].ended == null' "$out"
-	out=$(ok history.runs '{"before":1}')
+	ok history.runs '{"before":1}'
 	expect '.result.runs == []' "$out"
-	err no-such-run history.runs '{"run":99}' >/dev/null
-	err bad-params history.runs '{"limit":0}' >/dev/null
-	err bad-params history.runs '{"limit":1001}' >/dev/null
+	err no-such-run history.runs '{"run":99}'
+	err bad-params history.runs '{"limit":0}'
+	err bad-params history.runs '{"limit":1001}'
 
-	out=$(ok events.list)
+	ok events.list
 	expect '.result.events[0].type == "boot" and .result.events[0].source == "daemon"' "$out"
 	expect '.result.last >= 1' "$out"
-	out=$(ok events.list '{"since":1000}')
+	ok events.list '{"since":1000}'
 	expect '.result.events == [] and .result.last == 1000' "$out"
-	out=$(ok events.list '{"source":"machine","run":1}')
-	err bad-params events.list '{"source":"kernel"}' >/dev/null
-	err no-such-run events.list '{"run":42}' >/dev/null
+	ok events.list '{"source":"machine","run":1}'
+	err bad-params events.list '{"source":"kernel"}'
+	err no-such-run events.list '{"run":42}'
 
-	ok machine.shutdown >/dev/null
+	ok machine.shutdown
 	n=$(sql 'SELECT count(*) FROM samples')
 	out=$(req history.export '{"chunk":2}' | rpc)
 	chunks=$(echo "$out" | jq -s '[.[] | select(.method == "history.chunk")] | length')
@@ -406,10 +416,10 @@ history_body()
 	expect 'select(has("result")) | .result.table == "events" and .result.rows >= 2' "$out"
 	out=$(req history.export '{"since":0,"until":1}' | rpc)
 	expect '.result.rows == 0 and .result.chunks == 0' "$out"
-	err bad-params history.export '{"table":"pools"}' >/dev/null
-	err bad-params history.export '{"since":10,"until":5}' >/dev/null
-	err bad-params history.export '{"chunk":0}' >/dev/null
-	err no-such-run history.export '{"run":5}' >/dev/null
+	err bad-params history.export '{"table":"pools"}'
+	err bad-params history.export '{"since":10,"until":5}'
+	err bad-params history.export '{"chunk":0}'
+	err no-such-run history.export '{"run":5}'
 	validate
 	stop_daemon
 }
@@ -423,19 +433,16 @@ malformed_head()
 	    "line, a client that does not read; the daemon still answers"
 	atf_set require.progs "jq"
 }
-# one_bad LINE REASON: LINE on its own connection gets REASON.
+# one_bad LINE REASON: LINE on its own connection gets REASON, in $out.
 one_bad()
 {
-	local out
-
-	out=$(printf '%s\n' "$1" | rpc) || atf_fail "no answer to $1"
+	out=$(printf '%s\n' "$1" | rpc) || fail "no answer to $1"
 	echo "$out" | jq -e --arg r "$2" '.error.data.reason == $r' \
-	    >/dev/null || atf_fail "$1: expected $2, got $(echo $out)"
-	echo "$out"
+	    >/dev/null || fail "$1: expected $2, got $(echo $out)"
 }
 hello_works()
 {
-	ok hello >/dev/null
+	ok hello
 }
 malformed_body()
 {
@@ -445,32 +452,32 @@ malformed_body()
 	{ "sockets": { "line_timeout": 1 } }
 	EOF2
 	start_daemon -f conf.json
-	out=$(one_bad '{"jsonrpc":"2.0","id":' parse-error)
+	one_bad '{"jsonrpc":"2.0","id":' parse-error
 	expect '.id == null and .error.code == -32700' "$out"
-	one_bad 'nonsense' parse-error >/dev/null
+	one_bad 'nonsense' parse-error
 	one_bad '{"jsonrpc":"2.0","id":100,"method":"hello"} trailing' \
-	    parse-error >/dev/null
-	out=$(one_bad '[{"jsonrpc":"2.0","id":101,"method":"hello"}]' bad-request)
+	    parse-error
+	one_bad '[{"jsonrpc":"2.0","id":101,"method":"hello"}]' bad-request
 	expect '.error.message | contains("batch")' "$out"
-	out=$(one_bad '{"jsonrpc":"1.0","id":102,"method":"hello"}' bad-request)
+	one_bad '{"jsonrpc":"1.0","id":102,"method":"hello"}' bad-request
 	expect '.id == 102' "$out"
-	one_bad '{"jsonrpc":"2.0","id":{},"method":"hello"}' bad-request >/dev/null
-	one_bad '{"jsonrpc":"2.0","id":103,"method":5}' bad-request >/dev/null
+	one_bad '{"jsonrpc":"2.0","id":{},"method":"hello"}' bad-request
+	one_bad '{"jsonrpc":"2.0","id":103,"method":5}' bad-request
 	one_bad '{"jsonrpc":"2.0","id":104,"method":"hello","params":[1]}' \
-	    bad-request >/dev/null
+	    bad-request
 	one_bad '{"jsonrpc":"2.0","id":105,"method":"hello","extra":1}' \
-	    bad-request >/dev/null
-	one_bad '"just a string"' bad-request >/dev/null
-	out=$(one_bad '{"jsonrpc":"2.0","id":106,"method":"no.such"}' unknown-method)
+	    bad-request
+	one_bad '"just a string"' bad-request
+	one_bad '{"jsonrpc":"2.0","id":106,"method":"no.such"}' unknown-method
 	expect '.id == 106 and .error.code == -32601' "$out"
 	one_bad '{"jsonrpc":"2.0","id":107,"method":"history.runs","params":{"limit":"ten"}}' \
-	    bad-params >/dev/null
+	    bad-params
 	one_bad '{"jsonrpc":"2.0","id":108,"method":"history.runs","params":{"limit":1e400}}' \
-	    bad-params >/dev/null
+	    bad-params
 	deep=$(i=0; while [ $i -lt 100 ]; do printf '['; i=$((i + 1)); done)
-	one_bad "$deep" parse-error >/dev/null
+	one_bad "$deep" parse-error
 	one_bad "$(printf '{"jsonrpc":"2.0","id":109,"method":"hel\377lo"}')" \
-	    parse-error >/dev/null
+	    parse-error
 	hello_works
 
 	# A notification is run and not answered; blank lines are skipped;
@@ -502,7 +509,7 @@ malformed_body()
 	printf '{"jsonrpc":"2.0",' > half
 	"$h_rpc" -s "$sock" -r -c 0 -E -t 20 < half > half.out &
 	hello_works
-	ok stats.snapshot >/dev/null
+	ok stats.snapshot
 	wait $! || atf_fail "the half-line client was not dropped"
 	grep -q 'partial request line waited too long' daemon.log ||
 	    atf_fail "half line: not logged"
@@ -543,20 +550,20 @@ readonly_body()
 	[ "$(stat -c %a db/nbmemd.db)" = 600 ] || atf_fail "db: mode"
 	RPC_SOCK=$PWD/run/ro.sock
 	export RPC_SOCK
-	out=$(ok hello)
+	ok hello
 	expect '.result.readonly == true' "$out"
 	expect '.result.methods | index("machine.boot") == null' "$out"
 	expect '.result.methods | index("stats.snapshot") != null' "$out"
 	for m in machine.info machine.config stats.snapshot history.runs \
 	    events.list; do
-		ok $m >/dev/null
+		ok $m
 	done
 	out=$(req history.export | rpc)
 	expect 'select(has("result")) | .result.table == "machine"' "$out"
 	out=$(req stats.subscribe '{"interval":0.05}' | rpc -n 1)
 	for m in machine.boot machine.shutdown daemon.shutdown debug.panic \
 	    debug.crash debug.hang; do
-		out=$(err denied $m)
+		err denied $m
 		expect '.error.code == -32001' "$out"
 	done
 	unset RPC_SOCK
@@ -591,8 +598,8 @@ concurrent_body()
 	pid=$!
 	i=0
 	while [ $i -lt 40 ]; do
-		ok machine.info >/dev/null
-		ok stats.snapshot >/dev/null
+		ok machine.info
+		ok stats.snapshot
 		i=$((i + 1))
 	done
 	wait $pid || atf_fail "the subscriber did not get its notifications"
@@ -609,12 +616,12 @@ concurrent_body()
 	pid=$!
 	wait_for "the slow subscriber to be dropped" \
 	    grep -q 'not reading its subscription' daemon.log
-	ok hello >/dev/null
+	ok hello
 	n1=$(sql 'SELECT count(*) FROM samples')
 	[ "$n1" -gt "$n0" ] || atf_fail "no samples while a client lagged"
 	kill $pid 2>/dev/null
 	wait $pid
-	ok stats.snapshot >/dev/null
+	ok stats.snapshot
 	validate
 	stop_daemon
 }
@@ -641,26 +648,27 @@ panic_body()
 	EOF2
 	start_daemon -f conf.json
 	wait_for "3 samples" samples_at_least 3
-	pid=$(ok machine.info | jq .result.pid)
-	out=$(ok debug.panic '{"message":"t_nbmemd: forced panic"}')
+	ok machine.info
+	pid=$(echo "$out" | jq .result.pid)
+	ok debug.panic '{"message":"t_nbmemd: forced panic"}'
 	expect '.result.run == 1 and .result.ended == "panic"' "$out"
 	expect '.result.message == "t_nbmemd: forced panic"' "$out"
 	kill -0 "$pid" 2>/dev/null && atf_fail "the machine process survived"
 	kill -0 "$(daemon_pid)" || atf_fail "the daemon died"
 	s1=$(sql 'SELECT count(*) FROM samples WHERE run_id = 1')
 
-	out=$(err machine-down stats.snapshot)
+	err machine-down stats.snapshot
 	expect '.error.message | contains("forced panic")' "$out"
-	out=$(ok machine.info)
+	ok machine.info
 	expect '.result.state == "down" and .result.last.ended == "panic"' "$out"
-	out=$(ok events.list '{"run":1}')
+	ok events.list '{"run":1}'
 	expect '[.result.events[] | select(.type == "panic")] | length == 1' "$out"
 	expect '.result.events[] | select(.type == "panic") | .message == "t_nbmemd: forced panic"' "$out"
-	out=$(ok history.runs '{"run":1}')
+	ok history.runs '{"run":1}'
 	expect '.result.runs[0].ended == "panic" and .result.runs[0].message == "t_nbmemd: forced panic"' "$out"
 	expect '.result.runs[0].end != null' "$out"
 
-	out=$(ok machine.boot)
+	ok machine.boot
 	expect '.result.run == 2' "$out"
 	wait_for "samples of run 2" run2_sampled
 	[ "$(sql 'SELECT count(*) FROM samples WHERE run_id = 1')" = "$s1" ] ||
@@ -688,19 +696,20 @@ crash_hang_body()
 	{ "supervisor": { "timeout": 1 } }
 	EOF2
 	start_daemon -f conf.json
-	out=$(ok debug.crash)
+	ok debug.crash
 	expect '.result.ended == "crash" and .result.message == "killed by signal SIGSEGV"' "$out"
-	out=$(err machine-down machine.info '{}' ; true)
-	out=$(ok machine.boot)
-	out=$(ok debug.hang)
+	ok machine.info
+	expect '.result.state == "down" and .result.last.ended == "crash"' "$out"
+	ok machine.boot
+	ok debug.hang
 	expect '.result.run == 2 and .result.ended == "hung"' "$out"
 	expect '.result.message | contains("no answer")' "$out"
 	grep -q 'hung: no answer to "hang" within 1 s' daemon.log ||
 	    atf_fail "the hang is not in the log"
 	[ "$(sql "SELECT group_concat(ended, ',') FROM runs ORDER BY run_id")" = \
 	    "crash,hung" ] || atf_fail "runs: $(sql 'SELECT * FROM runs')"
-	ok machine.boot >/dev/null
-	ok stats.snapshot >/dev/null
+	ok machine.boot
+	ok stats.snapshot
 	validate
 	stop_daemon
 }
@@ -777,7 +786,7 @@ daemon_shutdown_body()
 
 	start_daemon
 	pid=$(daemon_pid)
-	out=$(ok daemon.shutdown)
+	ok daemon.shutdown
 	expect '.result.stopping == true' "$out"
 	wait "$pid"
 	st=$?
@@ -895,16 +904,16 @@ sighup_body()
 	echo '{"machine":{"ncpu":"x"}}' > conf.json
 	kill -HUP "$(daemon_pid)"
 	wait_for "the refusal" grep -q 'the running configuration stays' daemon.log
-	out=$(ok machine.config)
+	ok machine.config
 	expect '.result.configured.ncpu == 2' "$out"
 	echo '{"machine":{"ncpu":3},"metrics":{"listen":"127.0.0.1:0"}}' > conf.json
 	kill -HUP "$(daemon_pid)"
 	wait_for "the reload" grep -q 'configuration reloaded' daemon.log
 	grep -q 'metrics.listen changed; restart' daemon.log ||
 	    atf_fail "the socket change was not refused"
-	out=$(ok machine.config)
+	ok machine.config
 	expect '.result.configured.ncpu == 3 and .result.running.ncpu == 2' "$out"
-	out=$(ok machine.boot '{"replace":true}')
+	ok machine.boot '{"replace":true}'
 	expect '.result.config.ncpu == 3' "$out"
 	validate
 	stop_daemon
@@ -1024,13 +1033,12 @@ examples_body()
 
 	start_daemon
 	for f in i386-small sparc64; do
-		out=$(ok machine.boot "$(jq -c \
-		    '{replace: true, config: .machine}' \
-		    "$top/contrib/machines/$f.json")")
-		out=$(ok machine.info)
+		ok machine.boot "$(jq -c '{replace: true, config: .machine}' \
+		    "$top/contrib/machines/$f.json")"
+		ok machine.info
 		expect ".result.config.ncpu == $(jq .machine.ncpu \
 		    "$top/contrib/machines/$f.json")" "$out"
-		out=$(ok stats.snapshot)
+		ok stats.snapshot
 		expect ".result.uvmexp.pagesize == $(jq .machine.page_size \
 		    "$top/contrib/machines/$f.json")" "$out"
 	done
