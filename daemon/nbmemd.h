@@ -100,7 +100,7 @@ int	config_metrics_addr(const char *, char *host, size_t, u_int *port,
  * control.c
  */
 struct request {
-	struct daemon	*rq_daemon;
+	struct daemon	*rq_daemon;	/* the daemon */
 	struct client	*rq_client;	/* NULL once the client has gone */
 	const struct cmd_entry *rq_cmd;	/* what runs it */
 	json_object	*rq_json;	/* the request; owns rq_params */
@@ -112,7 +112,7 @@ struct request {
 };
 
 struct client {
-	struct daemon	*cl_daemon;
+	struct daemon	*cl_daemon;	/* the daemon it talks to */
 	u_int		 cl_id;		/* for log messages */
 	uid_t		 cl_uid;	/* peer's uid */
 	bool		 cl_readonly;	/* came in on the read-only socket */
@@ -123,13 +123,13 @@ struct client {
 	struct bufferevent *cl_bev;	/* NULL in the fuzzer */
 	struct evbuffer	*cl_out;	/* its output */
 	struct request	*cl_pending;	/* request still running */
-	TAILQ_HEAD(, subscription) cl_subs;
-	u_int		 cl_nsubs;
+	TAILQ_HEAD(, subscription) cl_subs; /* its stats.subscribe timers */
+	u_int		 cl_nsubs;	/* ... how many */
 	TAILQ_ENTRY(client) cl_entry;	/* on d_clients */
 };
 
 struct control {
-	struct daemon	*ct_daemon;
+	struct daemon	*ct_daemon;	/* set by control_start() */
 	char		*ct_path;	/* socket path */
 	bool		 ct_readonly;	/* only CMD_READONLY methods */
 	int		 ct_fd;		/* listening socket */
@@ -174,8 +174,8 @@ enum cmd_ptype {
 };
 
 struct cmd_param {
-	const char	*p_name;
-	enum cmd_ptype	 p_type;
+	const char	*p_name;	/* its name in params */
+	enum cmd_ptype	 p_type;	/* what it must be */
 	double		 p_min;		/* CP_INT, CP_NUMBER */
 	double		 p_max;		/* ... and the size of strings */
 	bool		 p_required;	/* must be given */
@@ -312,18 +312,18 @@ void	metrics_render(struct daemon *, struct evbuffer *);
  * daemon.c: the daemon's life; nbmemd.c: main().
  */
 struct daemon {
-	struct event_base *d_base;
+	struct event_base *d_base;	/* the one event loop */
 	struct nbmd_config d_conf;	/* current configuration */
 	const char	*d_conffile;	/* -f, or NULL */
 	struct nbmd_config d_cmdline;	/* -s -r -D -m (only paths set) */
-	struct db	*d_db;
-	struct machine	*d_machine;
-	struct recorder	*d_recorder;
-	struct metrics	*d_metrics;
+	struct db	*d_db;		/* the history */
+	struct machine	*d_machine;	/* the machine's supervisor */
+	struct recorder	*d_recorder;	/* samples into d_db */
+	struct metrics	*d_metrics;	/* /metrics, or NULL */
 	struct control	*d_control;	/* the control socket */
 	struct control	*d_readonly;	/* the read-only one, or NULL */
-	TAILQ_HEAD(, client) d_clients;
-	u_int		 d_nclients;
+	TAILQ_HEAD(, client) d_clients;	/* connected clients */
+	u_int		 d_nclients;	/* ... how many */
 	u_int		 d_nextclient;	/* client ids */
 	uint64_t	 d_nextsub;	/* subscription ids */
 	bool		 d_testmode;	/* NBMEMD_TEST: debug.* methods */
