@@ -168,3 +168,74 @@ install: lib
 
 clean:
 	rm -rf obj obj-*
+
+# ----------------------------------------------------------------------
+# nbmemd, the daemon (daemon/*.c, documented in daemon/nbmemd.8): libevent
+# (with evhttp for /metrics), json-c and SQLite through pkg-config, and
+# libnbmem.a.  The SQL migrations (schema/NNNN-name.sql) are compiled in
+# through a generated C file.  fuzz-*.c beside the code are libFuzzer
+# targets, built only by `make fuzz` (clang).  tests/daemon/h_*.c are the
+# daemon tests' helper programs.
+
+D_PKGS	   := libevent_core libevent_extra json-c sqlite3
+D_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(D_PKGS) 2>/dev/null)
+D_LIBS	   := $(shell $(PKG_CONFIG) --libs $(D_PKGS) 2>/dev/null)
+D_SRCS	   := $(filter-out daemon/fuzz-%.c,$(sort $(wildcard daemon/*.c)))
+D_HDRS	   := $(wildcard daemon/*.h)
+D_MIGS	   := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
+D_OBJS	   := $(D_SRCS:%.c=$(B)/%.o) $(B)/daemon/migrations.o
+NBMEMD	   := $(B)/daemon/nbmemd
+D_HELPERS  := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/daemon/h_*.c))
+
+.PHONY: daemon fuzz install-daemon
+all: daemon
+tests: daemon $(D_HELPERS)
+install: install-daemon
+
+daemon: $(NBMEMD)
+
+$(B)/daemon/migrations.c: $(D_MIGS) mk/migrations.sh
+	@mkdir -p $(@D)
+	sh mk/migrations.sh $(D_MIGS) > $@.tmp && mv $@.tmp $@
+
+$(B)/daemon/%.o: daemon/%.c $(D_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(D_CFLAGS) -Idaemon -c -o $@ $<
+
+$(B)/daemon/migrations.o: $(B)/daemon/migrations.c $(D_HDRS) $(LIB_HDRS)
+	$(CC) $(ALL_CFLAGS) $(D_CFLAGS) -Idaemon -c -o $@ $<
+
+$(NBMEMD): $(D_OBJS) $(LIB_A)
+	$(CC) -o $@ $(D_OBJS) $(LIB_A) $(D_LIBS) $(LDFLAGS_BASE)
+
+install-daemon: daemon
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 755 $(NBMEMD) $(DESTDIR)$(PREFIX)/sbin/
+
+$(B)/tests/daemon/h_%: tests/daemon/h_%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_BASE)
+
+# make fuzz [FUZZ_SECONDS=20]: build the libFuzzer targets with clang,
+# ASan and UBSan into obj-fuzz/, and run each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 20
+FUZZ_B	   := obj-fuzz
+FUZZ_SRCS  := $(wildcard daemon/fuzz-*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:daemon/%.c=$(FUZZ_B)/daemon/%)
+
+fuzz:
+	$(MAKE) --no-print-directory CC=clang B=$(FUZZ_B) SAN=address,undefined \
+	    CFLAGS=-fsanitize=fuzzer-no-link $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+	    n=$${f##*/}; c=$(FUZZ_B)/corpus/$$n; mkdir -p $$c; \
+	    cp daemon/$$n.corpus/* $$c/ 2>/dev/null; \
+	    echo "==> $$f ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -dict=daemon/$$n.dict \
+	        $$(sed -n 's/^\([a-z_]*\) *= *\([0-9]*\)$$/-\1=\2/p' \
+	        daemon/$$n.options) $$c || exit 1; \
+	done
+
+$(FUZZ_B)/daemon/fuzz-%: daemon/fuzz-%.c $(filter-out $(B)/daemon/nbmemd.o,$(D_OBJS)) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(D_CFLAGS) -Idaemon -fsanitize=fuzzer -o $@ $< \
+	    $(filter-out $(B)/daemon/nbmemd.o,$(D_OBJS)) $(LIB_A) $(D_LIBS) \
+	    $(LDFLAGS_BASE)

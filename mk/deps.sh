@@ -24,6 +24,14 @@ if command -v pkg-config >/dev/null 2>&1; then
 	check_pc atf-c libatf-dev
 fi
 check_prog kyua kyua
+# nbmemd's integration tests (tests/daemon/): ATF shell programs, jq to
+# pick replies apart, the sqlite3 shell for integrity checks, and the
+# Debian python3 with jsonschema to validate replies against schema/.
+check_prog atf-sh atf-sh
+check_prog jq jq
+check_prog sqlite3 sqlite3
+/usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 ||
+	missing="$missing python3-jsonschema"
 
 [ -z "$missing" ] && exit 0
 
