@@ -520,12 +520,27 @@ kmem_intr_free(void *p, size_t requested_size)
 	pool_cache_put(pc, p);
 }
 
+/*
+ * kmem_thread_context: kmem_alloc, kmem_zalloc and kmem_free are for
+ * thread context only.  A hard interrupt raises ci_idepth, a soft one
+ * ci_sdepth, so one look at the CPU tells.
+ */
+static inline void
+kmem_thread_context(void)
+{
+	struct cpu_info *ci = curcpu();
+
+	if (__predict_false(ci->ci_idepth >= 0 || ci->ci_sdepth > 0))
+		kmem_assert_fail("!cpu_intr_p() && !cpu_softintr_p()",
+		    __LINE__, "kmem(9) should not be used from the interrupt "
+		    "context");
+}
+
 void *
 kmem_alloc(size_t size, km_flag_t kmflags)
 {
 
-	KMEM_CTXASSERT(!cpu_intr_p() && !cpu_softintr_p(),
-	    "kmem(9) should not be used from the interrupt context");
+	kmem_thread_context();
 	return kmem_intr_alloc(size, kmflags);
 }
 
@@ -533,8 +548,7 @@ void *
 kmem_zalloc(size_t size, km_flag_t kmflags)
 {
 
-	KMEM_CTXASSERT(!cpu_intr_p() && !cpu_softintr_p(),
-	    "kmem(9) should not be used from the interrupt context");
+	kmem_thread_context();
 	return kmem_intr_zalloc(size, kmflags);
 }
 
@@ -542,8 +556,7 @@ void
 kmem_free(void *p, size_t size)
 {
 
-	KMEM_CTXASSERT(!cpu_intr_p() && !cpu_softintr_p(),
-	    "kmem(9) should not be used from the interrupt context");
+	kmem_thread_context();
 	kmem_intr_free(p, size);
 }
 
