@@ -88,7 +88,12 @@ CTASSERT(VMEM_EST_BTCOUNT(0, 0) == BT_MINRESERVE);
 struct nbm_vmem_state {
 	kmutex_t	 vms_lock;	/* vmem_list_lock, adaptive */
 	LIST_HEAD(, vmem) vms_list;	/* arenas, newest first */
+	kmutex_t	 vms_btlock;	/* vms_btstash, spin at IPL_VM */
+	LIST_HEAD(, vmem_btag) vms_btstash; /* tags for interrupt context */
+	u_int		 vms_nbtstash;	/* tags in it */
 };
+
+#define VMEM_BTSTASH	64	/* stash topped up to this many tags */
 
 #define VMEM_LOCK(vm)		mutex_enter(&(vm)->vm_lock)
 #define VMEM_UNLOCK(vm)		mutex_exit(&(vm)->vm_lock)
@@ -196,19 +201,68 @@ vmem_kick_pdaemon(void)
  *    PR_PHINPAGE, IPL_VM, pages from vmem-meta) takes over here.
  * => called without any arena lock held.
  */
+/*
+ * Interrupt handlers run in signal context in parallel mode, where host
+ * malloc and free must not be called: in interrupt context tags come from
+ * and go to a per-machine stash that thread context keeps filled.
+ */
+static bool
+vmem_intr_p(void)
+{
+	struct cpu_info *ci = nbm_curcpu_tls;
+
+	return ci != NULL && (ci->ci_idepth >= 0 ||
+	    (curlwp != NULL && (curlwp->l_pflag & LP_INTR) != 0));
+}
+
 static bt_t *
 vmem_btag_get(struct nbm_machine *m)
 {
+	struct nbm_vmem_state *vs = m->m_vmem;
+	bt_t *bt;
+	u_int n;
 
-	(void)m;
+	if (vmem_intr_p()) {
+		mutex_spin_enter(&vs->vms_btlock);
+		if ((bt = LIST_FIRST(&vs->vms_btstash)) != NULL) {
+			LIST_REMOVE(bt, bt_freelist);
+			vs->vms_nbtstash--;
+		}
+		mutex_spin_exit(&vs->vms_btlock);
+		return bt;
+	}
+	/* Thread context: top the stash up when it runs low. */
+	while (nbm_curcpu_tls != NULL) {
+		mutex_spin_enter(&vs->vms_btlock);
+		n = vs->vms_nbtstash;
+		mutex_spin_exit(&vs->vms_btlock);
+		if (n >= VMEM_BTSTASH / 2)
+			break;
+		for (; n < VMEM_BTSTASH; n++) {
+			if ((bt = malloc(sizeof(bt_t))) == NULL)
+				break;
+			mutex_spin_enter(&vs->vms_btlock);
+			LIST_INSERT_HEAD(&vs->vms_btstash, bt, bt_freelist);
+			vs->vms_nbtstash++;
+			mutex_spin_exit(&vs->vms_btlock);
+		}
+		break;
+	}
 	return malloc(sizeof(bt_t));
 }
 
 static void
 vmem_btag_put(struct nbm_machine *m, bt_t *bt)
 {
+	struct nbm_vmem_state *vs = m->m_vmem;
 
-	(void)m;
+	if (vmem_intr_p()) {
+		mutex_spin_enter(&vs->vms_btlock);
+		LIST_INSERT_HEAD(&vs->vms_btstash, bt, bt_freelist);
+		vs->vms_nbtstash++;
+		mutex_spin_exit(&vs->vms_btlock);
+		return;
+	}
 	free(bt);
 }
 
@@ -902,7 +956,8 @@ gotit:
 	start = btnew->bt_start;
 	rehash = vmem_rehash_wanted(vm);
 	VMEM_UNLOCK(vm);
-	if (__predict_false(rehash != 0))
+	/* Not in interrupt context: the new table comes from host malloc. */
+	if (__predict_false(rehash != 0) && !vmem_intr_p())
 		(void)vmem_rehash(vm, rehash, VM_NOSLEEP);
 	KASSERTMSG((start & vm->vm_quantum_mask) == 0,
 	    "vmem %s mask=0x%jx addr=0x%jx",
@@ -1578,6 +1633,8 @@ vmem_bootstrap(struct nbm_machine *m)
 		return ENOMEM;
 	mutex_init(&vs->vms_lock, MUTEX_DEFAULT, IPL_NONE);
 	LIST_INIT(&vs->vms_list);
+	mutex_init(&vs->vms_btlock, MUTEX_SPIN, IPL_VM);
+	LIST_INIT(&vs->vms_btstash);
 	m->m_vmem = vs;
 	return 0;
 }
@@ -1592,11 +1649,16 @@ vmem_shutdown(struct nbm_machine *m)
 {
 	struct nbm_vmem_state *vs = m->m_vmem;
 	vmem_t *vm;
+	bt_t *bt;
 
 	if (vs == NULL)
 		return;
 	while ((vm = LIST_FIRST(&vs->vms_list)) != NULL)
 		nbm_vmem_teardown(vm);
+	while ((bt = LIST_FIRST(&vs->vms_btstash)) != NULL) {
+		LIST_REMOVE(bt, bt_freelist);
+		free(bt);
+	}
 	m->m_vmem = NULL;
 	free(vs);
 }
