@@ -413,24 +413,32 @@ wl_other_cpu(struct nbm_wlrun *w, u_int c, uint64_t *rng)
 }
 
 /*
- * Names of source kinds, as traces spell them.
+ * Source kinds: the name traces give them, what their src_name names
+ * (NULL: nothing) and how long it may be, and whether they draw request
+ * sizes from src_sizes.
  */
-static const char *const wl_kind_names[] = {
-	[NBM_WLS_KMEM] = "kmem",
-	[NBM_WLS_POOL] = "pool",
-	[NBM_WLS_POOL_CACHE] = "pool_cache",
-	[NBM_WLS_VMEM] = "vmem",
-	[NBM_WLS_EXTENT] = "extent",
-	[NBM_WLS_DEVICE] = "device",
+static const struct wl_kindinfo {
+	const char	*ki_name;	/* as traces spell it */
+	const char	*ki_noun;	/* what src_name names */
+	size_t		 ki_namemax;	/* its length, with the NUL */
+	bool		 ki_sizes;	/* draws sizes */
+} wl_kinds[] = {
+	[NBM_WLS_KMEM] = { "kmem", NULL, 0, true },
+	[NBM_WLS_POOL] = { "pool", "a pool", NBM_WL_POOLNAME_MAX, false },
+	[NBM_WLS_POOL_CACHE] = { "pool_cache", "a pool", NBM_WL_POOLNAME_MAX,
+	    false },
+	[NBM_WLS_VMEM] = { "vmem", "an arena", NBM_WL_NAME_MAX, true },
+	[NBM_WLS_EXTENT] = { "extent", "an extent", NBM_WL_NAME_MAX, true },
+	[NBM_WLS_DEVICE] = { "device", "a device", NBM_WL_NAME_MAX, false },
 };
 
 const char *
 wl_kind_name(int kind)
 {
 
-	if (kind < 0 || (size_t)kind >= __arraycount(wl_kind_names))
+	if (kind < 0 || (size_t)kind >= __arraycount(wl_kinds))
 		return "?";
-	return wl_kind_names[kind];
+	return wl_kinds[kind].ki_name;
 }
 
 int
@@ -438,8 +446,8 @@ wl_kind_lookup(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < __arraycount(wl_kind_names); i++)
-		if (strcmp(wl_kind_names[i], name) == 0)
+	for (i = 0; i < __arraycount(wl_kinds); i++)
+		if (strcmp(wl_kinds[i].ki_name, name) == 0)
 			return (int)i;
 	return -1;
 }
@@ -793,25 +801,25 @@ wl_validate_source(const struct nbm_wl_source *sd, u_int i,
 {
 	size_t pagesz = cfg != NULL ? cfg->page_size : NBM_PAGE_SIZE_MAX;
 	uint64_t sizemax = WL_SIZE_MAX;
+	const struct wl_kindinfo *ki;
 	char what[48];
 	u_int k;
 	int error;
 
+	if (sd->src_kind < NBM_WLS_KMEM || sd->src_kind > NBM_WLS_DEVICE)
+		BAD("sources[%u].kind %d: must be 0 (kmem), 1 (pool), "
+		    "2 (pool cache), 3 (vmem), 4 (extent) or 5 (device)", i,
+		    sd->src_kind);
+	ki = &wl_kinds[sd->src_kind];
+	if (ki->ki_noun != NULL && !wl_name_ok(sd->src_name, ki->ki_namemax))
+		BAD("sources[%u].name \"%.*s\": %s name must be 1 to %zu "
+		    "printable characters", i, NBM_WL_NAME_MAX, sd->src_name,
+		    ki->ki_noun, ki->ki_namemax - 1);
 	if (cfg != NULL && cfg->physmem / 2 < sizemax)
 		sizemax = cfg->physmem / 2;
 	switch (sd->src_kind) {
-	case NBM_WLS_KMEM:
-		snprintf(what, sizeof(what), "sources[%u].sizes", i);
-		if ((error = wl_validate_sizes(&sd->src_sizes, what, sizemax,
-		    errbuf, errlen)) != 0)
-			return error;
-		break;
 	case NBM_WLS_POOL:
 	case NBM_WLS_POOL_CACHE:
-		if (!wl_name_ok(sd->src_name, NBM_WL_POOLNAME_MAX))
-			BAD("sources[%u].name \"%.*s\": a pool name must be 1 "
-			    "to %d printable characters", i, NBM_WL_NAME_MAX,
-			    sd->src_name, NBM_WL_POOLNAME_MAX - 1);
 		if (!sd->src_existing) {
 			if (sd->src_size < 1 || sd->src_size > WL_POOLSIZE_MAX)
 				BAD("sources[%u].size %zu: must be between 1 "
@@ -862,9 +870,6 @@ wl_validate_source(const struct nbm_wl_source *sd, u_int i,
 			    "most 10000000 items", i);
 		break;
 	case NBM_WLS_VMEM:
-		if (!wl_name_ok(sd->src_name, NBM_WL_NAME_MAX))
-			BAD("sources[%u].name: an arena name must be 1 to %d "
-			    "printable characters", i, NBM_WL_NAME_MAX - 1);
 		if (sd->src_quantum == 0 || !powerof2(sd->src_quantum))
 			BAD("sources[%u].quantum %ju: must be a power of two",
 			    i, (uintmax_t)sd->src_quantum);
@@ -885,15 +890,9 @@ wl_validate_source(const struct nbm_wl_source *sd, u_int i,
 			BAD("sources[%u].qcache_max %ju: must be a multiple of "
 			    "the quantum, at most 16 quanta", i,
 			    (uintmax_t)sd->src_qcache_max);
-		snprintf(what, sizeof(what), "sources[%u].sizes", i);
-		if ((error = wl_validate_sizes(&sd->src_sizes, what,
-		    sd->src_span, errbuf, errlen)) != 0)
-			return error;
+		sizemax = sd->src_span;
 		break;
 	case NBM_WLS_EXTENT:
-		if (!wl_name_ok(sd->src_name, NBM_WL_NAME_MAX))
-			BAD("sources[%u].name: an extent name must be 1 to %d "
-			    "printable characters", i, NBM_WL_NAME_MAX - 1);
 		if (sd->src_span == 0 || sd->src_base + sd->src_span - 1 <
 		    sd->src_base || sd->src_base + sd->src_span - 1 >
 		    ULONG_MAX)
@@ -903,15 +902,9 @@ wl_validate_source(const struct nbm_wl_source *sd, u_int i,
 		if (sd->src_align != 0 && !powerof2(sd->src_align))
 			BAD("sources[%u].align %u: must be 0 or a power of two",
 			    i, sd->src_align);
-		snprintf(what, sizeof(what), "sources[%u].sizes", i);
-		if ((error = wl_validate_sizes(&sd->src_sizes, what,
-		    sd->src_span, errbuf, errlen)) != 0)
-			return error;
+		sizemax = sd->src_span;
 		break;
 	case NBM_WLS_DEVICE:
-		if (!wl_name_ok(sd->src_name, NBM_WL_NAME_MAX))
-			BAD("sources[%u].name: a device name must be 1 to %d "
-			    "printable characters", i, NBM_WL_NAME_MAX - 1);
 		if (sd->src_ninstances < 1 || sd->src_ninstances > 1024)
 			BAD("sources[%u].ninstances %u: must be between 1 and "
 			    "1024", i, sd->src_ninstances);
@@ -927,9 +920,13 @@ wl_validate_source(const struct nbm_wl_source *sd, u_int i,
 		}
 		break;
 	default:
-		BAD("sources[%u].kind %d: must be 0 (kmem), 1 (pool), "
-		    "2 (pool cache), 3 (vmem), 4 (extent) or 5 (device)", i,
-		    sd->src_kind);
+		break;
+	}
+	if (ki->ki_sizes) {
+		snprintf(what, sizeof(what), "sources[%u].sizes", i);
+		if ((error = wl_validate_sizes(&sd->src_sizes, what, sizemax,
+		    errbuf, errlen)) != 0)
+			return error;
 	}
 	snprintf(what, sizeof(what), "sources[%u].life", i);
 	if ((error = wl_validate_life(&sd->src_life, what, errbuf,
@@ -1475,6 +1472,12 @@ wl_intr(void *arg)
 		goto out;
 	WL_CNT_ADD(&h->h_cnt, c_intr, 1);
 	now = wl_uptime(w);
+	if (w->w_end_ns != 0 && now >= w->w_end_ns) {
+		/* Time is up: a storm must not keep the threads from it. */
+		atomic_store(&w->w_stop, 1);
+		atomic_store(&w->w_istop, 1);
+		goto out;
+	}
 	while ((o = wl_heap_expired(&h->h_heap, now)) != NULL)
 		wl_intr_release(w, ia, h, o);
 	if (h->h_heap.h_n + wi->wi_nsrc > h->h_heap.h_cap) {
@@ -1679,9 +1682,6 @@ wl_thread_exit(struct wl_thread *t)
  * Creating a run.
  */
 
-/* Pools by name: see the end of this file. */
-static struct pool *wl_pool_find(struct nbm_machine *, const char *);
-
 static int
 wl_src_pool(struct nbm_wlrun *w, struct wl_src *s, char *errbuf,
     size_t errlen)
@@ -1697,7 +1697,7 @@ wl_src_pool(struct nbm_wlrun *w, struct wl_src *s, char *errbuf,
 	char *name, *warn;
 	int ps = (int)(s - w->w_src);
 
-	pp = wl_pool_find(w->w_m, sd->src_name);
+	pp = nbm_pool_lookup(w->w_m, sd->src_name);
 	if (pp == NULL && sd->src_existing && w->w_replay == NULL) {
 		snprintf(errbuf, errlen, "sources[%d].name \"%s\": no %s of "
 		    "that name on this machine", ps, sd->src_name, kind);
@@ -2075,6 +2075,18 @@ wl_state(struct nbm_machine *m)
 	return m->m_workload;
 }
 
+/* wl_zalloc_lines: n zeroed elements of size bytes, cache line aligned. */
+static void *
+wl_zalloc_lines(size_t n, size_t size)
+{
+	void *p;
+
+	if ((p = aligned_alloc(COHERENCY_UNIT, roundup(n * size,
+	    COHERENCY_UNIT))) != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
 /*
  * wl_run_create: allocate a run for workload wl (already validated) on
  * machine m: every record, queue and buffer it will use.
@@ -2104,12 +2116,10 @@ wl_run_create(struct nbm_machine *m, const struct nbm_workload *wl,
 	cv_init(&w->w_cv, "wlbarr");
 	pthread_mutex_init(&w->w_hlock, NULL);
 	pthread_cond_init(&w->w_hcv, NULL);
-	w->w_cpu = aligned_alloc(COHERENCY_UNIT,
-	    roundup(m->m_ncpu * sizeof(*w->w_cpu), COHERENCY_UNIT));
+	w->w_cpu = wl_zalloc_lines(m->m_ncpu, sizeof(*w->w_cpu));
 	w->w_cpulist = calloc(m->m_ncpu, sizeof(*w->w_cpulist));
 	if (w->w_cpu == NULL || w->w_cpulist == NULL)
 		goto nomem;
-	memset(w->w_cpu, 0, m->m_ncpu * sizeof(*w->w_cpu));
 	for (c = 0; c < m->m_ncpu; c++)
 		if (wl_cpu_in(&w->w_wl, c)) {
 			w->w_cpu[c].wc_in = true;
@@ -2131,11 +2141,9 @@ wl_run_create(struct nbm_machine *m, const struct nbm_workload *wl,
 
 	/* Threads: by CPU, then slot. */
 	w->w_nthreads = w->w_ncpus * wl->wl_threads;
-	w->w_threads = aligned_alloc(COHERENCY_UNIT,
-	    roundup(w->w_nthreads * sizeof(*w->w_threads), COHERENCY_UNIT));
+	w->w_threads = wl_zalloc_lines(w->w_nthreads, sizeof(*w->w_threads));
 	if (w->w_threads == NULL)
 		goto nomem;
-	memset(w->w_threads, 0, w->w_nthreads * sizeof(*w->w_threads));
 	for (n = 0; n < w->w_nthreads; n++) {
 		t = &w->w_threads[n];
 		t->t_run = w;
@@ -2170,11 +2178,9 @@ wl_run_create(struct nbm_machine *m, const struct nbm_workload *wl,
 		ia->ia_index = i;
 		k = ia->ia_desc->wi_maxlive != 0 ? ia->ia_desc->wi_maxlive :
 		    WL_HMAXLIVE;
-		ia->ia_cpu = aligned_alloc(COHERENCY_UNIT,
-		    roundup(m->m_ncpu * sizeof(*ia->ia_cpu), COHERENCY_UNIT));
-		if (ia->ia_cpu == NULL)
+		if ((ia->ia_cpu = wl_zalloc_lines(m->m_ncpu,
+		    sizeof(*ia->ia_cpu))) == NULL)
 			goto nomem;
-		memset(ia->ia_cpu, 0, m->m_ncpu * sizeof(*ia->ia_cpu));
 		for (c = 0; c < m->m_ncpu; c++) {
 			ia->ia_cpu[c].h_act = ia;
 			ia->ia_cpu[c].h_cpu = c;
@@ -2345,7 +2351,9 @@ void
 nbm_workload_stop(struct nbm_wlrun *w)
 {
 
+	/* Handlers stand down at once, so that threads get to run. */
 	atomic_store(&w->w_stop, 1);
+	atomic_store(&w->w_istop, 1);
 }
 
 int
@@ -2419,13 +2427,6 @@ nbm_pool_cache_lookup(struct nbm_machine *m, const char *wchan)
 	struct pool *pp = nbm_pool_lookup(m, wchan);
 
 	return pp != NULL ? pp->pr_cache : NULL;
-}
-
-static struct pool *
-wl_pool_find(struct nbm_machine *m, const char *name)
-{
-
-	return nbm_pool_lookup(m, name);
 }
 
 /*

@@ -32,6 +32,7 @@
  * to the first record.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -71,6 +72,15 @@ struct wl_trace {
 };
 
 static const char *const wl_ctx_names[] = { "thread", "softint", "intr" };
+/* What a record calls the named thing it used, by source kind. */
+static const char *const wl_label_keys[] = {
+	[NBM_WLS_KMEM] = NULL,
+	[NBM_WLS_POOL] = "pool",
+	[NBM_WLS_POOL_CACHE] = "pool",
+	[NBM_WLS_VMEM] = "arena",
+	[NBM_WLS_EXTENT] = "extent",
+	[NBM_WLS_DEVICE] = "device",
+};
 static const char *const wl_top_names[] = { "alloc", "fail", "free" };
 
 /*
@@ -207,27 +217,9 @@ wl_trace_emit(struct nbm_wlrun *w, const struct wl_trec *r)
 	p += snprintf(p, (size_t)(e - p), ",\"op\":\"%s\",\"kind\":\"%s\","
 	    "\"src\":%u", wl_top_names[r->r_op], wl_kind_name(s->s_kind),
 	    r->r_src);
-	switch (s->s_kind) {
-	case NBM_WLS_POOL:
-	case NBM_WLS_POOL_CACHE:
-		p += snprintf(p, (size_t)(e - p), ",\"pool\":\"%s\"",
-		    s->s_label);
-		break;
-	case NBM_WLS_VMEM:
-		p += snprintf(p, (size_t)(e - p), ",\"arena\":\"%s\"",
-		    s->s_label);
-		break;
-	case NBM_WLS_EXTENT:
-		p += snprintf(p, (size_t)(e - p), ",\"extent\":\"%s\"",
-		    s->s_label);
-		break;
-	case NBM_WLS_DEVICE:
-		p += snprintf(p, (size_t)(e - p), ",\"device\":\"%s\"",
-		    s->s_label);
-		break;
-	default:
-		break;
-	}
+	if (wl_label_keys[s->s_kind] != NULL)
+		p += snprintf(p, (size_t)(e - p), ",\"%s\":\"%s\"",
+		    wl_label_keys[s->s_kind], s->s_label);
 	if (s->s_kind == NBM_WLS_DEVICE)
 		p += snprintf(p, (size_t)(e - p), ",\"size\":0,\"inst\":%"
 		    PRIu64, r->r_size);
@@ -314,6 +306,107 @@ wl_trace_counts(struct nbm_wlrun *w, uint64_t *lines, uint64_t *dropped)
 }
 
 /*
+ * The numeric fields of a "source" line, written and read from one table:
+ * each is an unsigned integer of 1, 4 or 8 bytes in the structure.
+ */
+struct wl_tfield {
+	const char	*tf_key;	/* JSON key (windows: after "wN_") */
+	size_t		 tf_off;	/* offsetof() */
+	size_t		 tf_size;	/* sizeof() */
+};
+
+#define TF(key, type, field)						\
+	{ key, offsetof(type, field), sizeof(((type *)NULL)->field) }
+
+static const struct wl_tfield wl_srcfields[] = {
+	TF("existing", struct nbm_wl_source, src_existing),
+	TF("size", struct nbm_wl_source, src_size),
+	TF("align", struct nbm_wl_source, src_align),
+	TF("ipl", struct nbm_wl_source, src_ipl),
+	TF("flags", struct nbm_wl_source, src_flags),
+	TF("ctor_ns", struct nbm_wl_source, src_ctor_ns),
+	TF("dtor_ns", struct nbm_wl_source, src_dtor_ns),
+	TF("lowat", struct nbm_wl_source, src_lowat),
+	TF("hiwat", struct nbm_wl_source, src_hiwat),
+	TF("hardlimit", struct nbm_wl_source, src_hardlimit),
+	TF("ratecap", struct nbm_wl_source, src_ratecap),
+	TF("base", struct nbm_wl_source, src_base),
+	TF("span", struct nbm_wl_source, src_span),
+	TF("quantum", struct nbm_wl_source, src_quantum),
+	TF("fit", struct nbm_wl_source, src_fit),
+	TF("qcache_max", struct nbm_wl_source, src_qcache_max),
+	TF("ninstances", struct nbm_wl_source, src_ninstances),
+	TF("nwin", struct nbm_wl_source, src_nwin),
+};
+
+static const struct wl_tfield wl_winfields[] = {
+	TF("space", struct nbm_wl_window, win_space),
+	TF("alloc", struct nbm_wl_window, win_alloc),
+	TF("base", struct nbm_wl_window, win_base),
+	TF("end", struct nbm_wl_window, win_end),
+	TF("size", struct nbm_wl_window, win_size),
+	TF("align", struct nbm_wl_window, win_align),
+	TF("stride", struct nbm_wl_window, win_stride),
+};
+
+#undef TF
+
+static uint64_t
+wl_tfield_get(const struct wl_tfield *tf, const void *rec)
+{
+	const char *p = (const char *)rec + tf->tf_off;
+	uint32_t v32;
+	uint64_t v64;
+
+	switch (tf->tf_size) {
+	case 1:
+		return *(const uint8_t *)p;
+	case 4:
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	default:
+		memcpy(&v64, p, sizeof(v64));
+		return v64;
+	}
+}
+
+/* wl_tfield_set: false if v does not fit the field. */
+static bool
+wl_tfield_set(const struct wl_tfield *tf, void *rec, uint64_t v)
+{
+	char *p = (char *)rec + tf->tf_off;
+	uint32_t v32 = (uint32_t)v;
+
+	switch (tf->tf_size) {
+	case 1:
+		if (v > 1)
+			return false;
+		*(bool *)p = v != 0;
+		return true;
+	case 4:
+		if (v > INT32_MAX)
+			return false;
+		memcpy(p, &v32, sizeof(v32));
+		return true;
+	default:
+		memcpy(p, &v, sizeof(v));
+		return true;
+	}
+}
+
+static char *
+wl_tfields_print(char *p, char *e, const struct wl_tfield *tf, size_t n,
+    const char *prefix, const void *rec)
+{
+	size_t i;
+
+	for (i = 0; i < n && p < e; i++)
+		p += snprintf(p, (size_t)(e - p), ",\"%s%s\":%" PRIu64,
+		    prefix, tf[i].tf_key, wl_tfield_get(&tf[i], rec));
+	return p;
+}
+
+/*
  * The first lines: the run, then its sources with what it takes to make
  * them again.
  */
@@ -322,13 +415,10 @@ wl_trace_begin(struct nbm_wlrun *w)
 {
 	struct wl_trace *tr = w->w_trace;
 	const struct nbm_config *cfg = &w->w_m->m_cfg;
-	const struct nbm_wl_source *sd;
-	const struct nbm_wl_window *win;
+	struct nbm_wl_source sd;
 	const struct wl_src *s;
-	char *p, *e = tr->tr_line + sizeof(tr->tr_line);
-	size_t size;
-	u_int i, k, align;
-	int ipl;
+	char *p, *e = tr->tr_line + sizeof(tr->tr_line), prefix[16];
+	u_int i, k;
 
 	snprintf(tr->tr_line, sizeof(tr->tr_line), "{\"trace\":\"nbmem\","
 	    "\"version\":%d,\"workload\":\"%s\",\"ncpu\":%u,\"page_size\":%zu,"
@@ -340,45 +430,29 @@ wl_trace_begin(struct nbm_wlrun *w)
 	tr->tr_sink(tr->tr_arg, tr->tr_line);
 	for (i = 0; i < w->w_wl.wl_nsources; i++) {
 		s = &w->w_src[i];
-		sd = s->s_desc;
-		size = sd->src_size;
-		align = sd->src_align;
-		ipl = sd->src_ipl;
+		sd = *s->s_desc;
 		if (s->s_pool != NULL) {
 			/* What the pool really is, found or made. */
-			size = s->s_pool->pr_reqsize;
-			align = sd->src_existing ? s->s_pool->pr_align : align;
-			ipl = s->s_pool->pr_ipl;
+			sd.src_size = s->s_pool->pr_reqsize;
+			if (sd.src_existing)
+				sd.src_align = s->s_pool->pr_align;
+			sd.src_ipl = s->s_pool->pr_ipl;
 		}
 		p = tr->tr_line;
 		p += snprintf(p, (size_t)(e - p), "{\"op\":\"source\",\"src\":%u,"
-		    "\"kind\":\"%s\",\"name\":\"%s\",\"existing\":%d,"
-		    "\"size\":%zu,\"align\":%u,\"ipl\":%d,\"flags\":%d,"
-		    "\"ctor_ns\":%" PRIu64 ",\"dtor_ns\":%" PRIu64 ","
-		    "\"lowat\":%u,\"hiwat\":%u,\"hardlimit\":%u,"
-		    "\"warning\":\"%s\",\"ratecap\":%u,"
-		    "\"base\":%" PRIu64 ",\"span\":%" PRIu64 ",\"quantum\":%"
-		    PRIu64 ",\"fit\":%d,\"qcache_max\":%" PRIu64 ","
-		    "\"ninstances\":%u,\"nwin\":%u", i, wl_kind_name(sd->src_kind),
-		    sd->src_kind == NBM_WLS_KMEM ? "kmem" : sd->src_name,
-		    sd->src_existing ? 1 : 0, size, align, ipl, sd->src_flags,
-		    sd->src_ctor_ns, sd->src_dtor_ns, sd->src_lowat,
-		    sd->src_hiwat, sd->src_hardlimit, sd->src_warning,
-		    sd->src_ratecap, sd->src_base,
-		    sd->src_span, sd->src_quantum, sd->src_fit,
-		    sd->src_qcache_max, sd->src_ninstances, sd->src_nwin);
-		for (k = 0; k < sd->src_nwin && sd->src_kind ==
-		    NBM_WLS_DEVICE; k++) {
-			win = &sd->src_win[k];
-			p += snprintf(p, (size_t)(e - p), ",\"w%u_space\":%d,"
-			    "\"w%u_alloc\":%d,\"w%u_base\":%" PRIu64 ","
-			    "\"w%u_end\":%" PRIu64 ",\"w%u_size\":%" PRIu64 ","
-			    "\"w%u_align\":%" PRIu64 ",\"w%u_stride\":%" PRIu64,
-			    k, win->win_space, k, win->win_alloc ? 1 : 0, k,
-			    win->win_base, k, win->win_end, k, win->win_size,
-			    k, win->win_align, k, win->win_stride);
+		    "\"kind\":\"%s\",\"name\":\"%s\",\"warning\":\"%s\"", i,
+		    wl_kind_name(sd.src_kind), sd.src_kind == NBM_WLS_KMEM ?
+		    "kmem" : sd.src_name, sd.src_warning);
+		p = wl_tfields_print(p, e, wl_srcfields,
+		    __arraycount(wl_srcfields), "", &sd);
+		for (k = 0; k < sd.src_nwin && sd.src_kind == NBM_WLS_DEVICE;
+		    k++) {
+			snprintf(prefix, sizeof(prefix), "w%u_", k);
+			p = wl_tfields_print(p, e, wl_winfields,
+			    __arraycount(wl_winfields), prefix, &sd.src_win[k]);
 		}
-		(void)snprintf(p, (size_t)(e - p), "}");
+		if (p < e)
+			(void)snprintf(p, (size_t)(e - p), "}");
 		tr->tr_sink(tr->tr_arg, tr->tr_line);
 	}
 }
@@ -559,27 +633,6 @@ wl_json_u64(const struct wl_json *j, const char *key, uint64_t *vp)
 	return errno == 0 && *end == '\0';
 }
 
-static bool
-wl_json_int(const struct wl_json *j, const char *key, int *vp)
-{
-	const char *s = NULL;
-	char *end;
-	long v;
-	u_int i;
-
-	for (i = 0; i < j->j_n; i++)
-		if (strcmp(j->j_kv[i].key, key) == 0 && !j->j_kv[i].str)
-			s = j->j_kv[i].val;
-	if (s == NULL)
-		return false;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < INT_MIN || v > INT_MAX)
-		return false;
-	*vp = (int)v;
-	return true;
-}
-
 int
 nbm_trace_create(struct nbm_trace **trp)
 {
@@ -714,26 +767,33 @@ wl_trace_add_header(struct nbm_trace *tr, const struct wl_json *j,
 }
 
 static int
+wl_trace_get_fields(struct nbm_trace *tr, const struct wl_json *j,
+    const struct wl_tfield *tf, size_t n, const char *prefix, void *rec,
+    char *errbuf, size_t errlen)
+{
+	char key[32];
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, tf[i].tf_key);
+		if (!wl_json_u64(j, key, &v) || !wl_tfield_set(&tf[i], rec, v))
+			LBAD("source: \"%s\" missing or out of range", key);
+	}
+	return 0;
+}
+
+static int
 wl_trace_add_source(struct nbm_trace *tr, const struct wl_json *j,
     char *errbuf, size_t errlen)
 {
 	struct nbm_wl_source *sd;
-	const char *kind = wl_json_str(j, "kind"), *name;
+	const char *kind = wl_json_str(j, "kind"), *name, *warn;
+	char prefix[16], why[200];
 	uint64_t v;
-	char key[16], why[200];
 	u_int k;
-	int iv;
+	int error;
 
-#define U64(key, field) do {						\
-	if (!wl_json_u64(j, key, &v))					\
-		LBAD("source: \"%s\" missing or not a number", key);	\
-	field = v;							\
-} while (0)
-#define INT(key, field) do {						\
-	if (!wl_json_int(j, key, &iv))					\
-		LBAD("source: \"%s\" missing or not a number", key);	\
-	field = iv;							\
-} while (0)
 	if (!wl_json_u64(j, "src", &v) || v != tr->tr_wl.wl_nsources)
 		LBAD("source: \"src\" must be %u, the next source number",
 		    tr->tr_wl.wl_nsources);
@@ -745,51 +805,22 @@ wl_trace_add_source(struct nbm_trace *tr, const struct wl_json *j,
 		LBAD("source: \"kind\" must be kmem, pool, pool_cache, vmem, "
 		    "extent or device");
 	if ((name = wl_json_str(j, "name")) == NULL ||
-	    strlen(name) >= sizeof(sd->src_name))
-		LBAD("source: \"name\" missing or too long");
+	    strlen(name) >= sizeof(sd->src_name) ||
+	    (warn = wl_json_str(j, "warning")) == NULL ||
+	    strlen(warn) >= sizeof(sd->src_warning))
+		LBAD("source: \"name\" or \"warning\" missing or too long");
 	snprintf(sd->src_name, sizeof(sd->src_name), "%s", name);
-	INT("existing", iv);
-	sd->src_existing = iv != 0;
-	U64("size", sd->src_size);
-	U64("align", sd->src_align);
-	INT("ipl", sd->src_ipl);
-	INT("flags", sd->src_flags);
-	U64("ctor_ns", sd->src_ctor_ns);
-	U64("dtor_ns", sd->src_dtor_ns);
-	U64("lowat", sd->src_lowat);
-	U64("hiwat", sd->src_hiwat);
-	U64("hardlimit", sd->src_hardlimit);
-	if ((name = wl_json_str(j, "warning")) == NULL ||
-	    strlen(name) >= sizeof(sd->src_warning))
-		LBAD("source: \"warning\" missing or too long");
-	snprintf(sd->src_warning, sizeof(sd->src_warning), "%s", name);
-	U64("ratecap", sd->src_ratecap);
-	U64("base", sd->src_base);
-	U64("span", sd->src_span);
-	U64("quantum", sd->src_quantum);
-	INT("fit", sd->src_fit);
-	U64("qcache_max", sd->src_qcache_max);
-	U64("ninstances", sd->src_ninstances);
-	U64("nwin", sd->src_nwin);
+	snprintf(sd->src_warning, sizeof(sd->src_warning), "%s", warn);
+	if ((error = wl_trace_get_fields(tr, j, wl_srcfields,
+	    __arraycount(wl_srcfields), "", sd, errbuf, errlen)) != 0)
+		return error;
 	for (k = 0; k < sd->src_nwin && k < NBM_WL_MAXWIN; k++) {
-		snprintf(key, sizeof(key), "w%u_space", k);
-		INT(key, sd->src_win[k].win_space);
-		snprintf(key, sizeof(key), "w%u_alloc", k);
-		INT(key, iv);
-		sd->src_win[k].win_alloc = iv != 0;
-		snprintf(key, sizeof(key), "w%u_base", k);
-		U64(key, sd->src_win[k].win_base);
-		snprintf(key, sizeof(key), "w%u_end", k);
-		U64(key, sd->src_win[k].win_end);
-		snprintf(key, sizeof(key), "w%u_size", k);
-		U64(key, sd->src_win[k].win_size);
-		snprintf(key, sizeof(key), "w%u_align", k);
-		U64(key, sd->src_win[k].win_align);
-		snprintf(key, sizeof(key), "w%u_stride", k);
-		U64(key, sd->src_win[k].win_stride);
+		snprintf(prefix, sizeof(prefix), "w%u_", k);
+		if ((error = wl_trace_get_fields(tr, j, wl_winfields,
+		    __arraycount(wl_winfields), prefix, &sd->src_win[k],
+		    errbuf, errlen)) != 0)
+			return error;
 	}
-#undef U64
-#undef INT
 	/* Sizes come with each record; give the checks a plausible one. */
 	sd->src_sizes.sz_kind = NBM_WL_SIZE_FIXED;
 	sd->src_sizes.sz_min = 1;

@@ -20,19 +20,6 @@
 
 #define __arraycount(a)	(sizeof(a) / sizeof((a)[0]))
 
-static struct nbm_machine *
-boot(int mode, u_int ncpu, size_t pagesz, uint64_t seed)
-{
-	struct nbm_config cfg;
-
-	h_config(&cfg);
-	cfg.mode = mode;
-	cfg.ncpu = ncpu;
-	cfg.page_size = pagesz;
-	cfg.seed = seed;
-	return h_boot(&cfg);
-}
-
 /* A workload of one source of the given kind, allocating and holding. */
 static struct nbm_wl_source *
 one_source(struct nbm_workload *wl, int kind, const char *name)
@@ -468,7 +455,7 @@ ATF_TC_BODY(source_kinds, tc)
 	size_t i;
 
 	for (kind = NBM_WLS_KMEM; kind <= NBM_WLS_DEVICE; kind++) {
-		m = boot(NBM_MODE_DETERMINISTIC, 2, 4096, 3);
+		m = h_boot_mode(NBM_MODE_DETERMINISTIC, 2, 3);
 		sd = one_source(&wl, kind, "t-src");
 		switch (kind) {
 		case NBM_WLS_POOL:
@@ -569,7 +556,7 @@ draw_sizes(const struct nbm_wl_sizes *sz, struct sizes_seen *ss)
 	char err[256];
 
 	memset(ss, 0, sizeof(*ss));
-	m = boot(NBM_MODE_DETERMINISTIC, 1, 4096, 1);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 1, 1);
 	one_source(&wl, NBM_WLS_KMEM, "")->src_sizes = *sz;
 	wl.wl_stop_ops = 4000;
 	ATF_REQUIRE_EQ_MSG(nbm_workload_start(m, &wl, size_sink, ss, &w, err,
@@ -650,7 +637,7 @@ live_midway(int kind, uint64_t ns)
 	struct nbm_wlrun *w;
 	char err[256];
 
-	m = boot(NBM_MODE_DETERMINISTIC, 1, 4096, 5);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 1, 5);
 	sd = one_source(&wl, NBM_WLS_POOL_CACHE, "t-life");
 	sd->src_size = 64;
 	sd->src_life.lt_kind = kind;
@@ -700,7 +687,7 @@ ATF_TC_BODY(cross_cpu_frees, tc)
 	struct nbm_wl_source *sd;
 	struct nbm_machine *m;
 
-	m = boot(NBM_MODE_DETERMINISTIC, 2, 4096, 9);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 2, 9);
 	sd = one_source(&wl, NBM_WLS_POOL_CACHE, "t-xcpu");
 	sd->src_size = 128;
 	sd->src_xcpu = 1000;
@@ -711,12 +698,12 @@ ATF_TC_BODY(cross_cpu_frees, tc)
 	    (uintmax_t)wp.wp_xcpu, (uintmax_t)wp.wp_frees);
 	h_shutdown(m);
 
-	m = boot(NBM_MODE_DETERMINISTIC, 1, 4096, 9);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 1, 9);
 	run(m, &wl, &wp);
 	ATF_CHECK_EQ(wp.wp_xcpu, 0);
 	h_shutdown(m);
 
-	m = boot(NBM_MODE_DETERMINISTIC, 2, 4096, 9);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 2, 9);
 	sd->src_xcpu = 250;
 	run(m, &wl, &wp);
 	ATF_CHECK_MSG(wp.wp_xcpu > wp.wp_frees / 8 &&
@@ -824,7 +811,7 @@ ATF_TC_BODY(intr_actions, tc)
 	ATF_REQUIRE(ctxc != NULL);
 	for (path = NBM_WLI_FREE_HANDLER; path <= NBM_WLI_FREE_XCPU; path++) {
 		memset(ctxc, 0, sizeof(*ctxc));
-		m = boot(NBM_MODE_DETERMINISTIC, 2, 4096, 21);
+		m = h_boot_mode(NBM_MODE_DETERMINISTIC, 2, 21);
 		intr_workload(&wl, path, true);
 		ATF_REQUIRE_EQ_MSG(nbm_workload_start(m, &wl, ctx_sink, NULL,
 		    &w, err, sizeof(err)), 0, "%s", err);
@@ -867,7 +854,7 @@ ATF_TC_BODY(intr_existing_pool_ipl, tc)
 	struct nbm_wlrun *w;
 	char err[256];
 
-	m = boot(NBM_MODE_DETERMINISTIC, 1, 4096, 1);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 1, 1);
 	intr_workload(&wl, NBM_WLI_FREE_HANDLER, false);
 	wl.wl_sources[0].src_ipl = IPL_NONE;
 	wl.wl_intr[0].wi_nsrc = 1;
@@ -904,7 +891,7 @@ snap_run(uint64_t seed, u_int ncpu, struct snaps *sn)
 	char err[256];
 	int error;
 
-	m = boot(NBM_MODE_DETERMINISTIC, ncpu, 4096, seed);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, ncpu, seed);
 	cfg = *nbm_machine_config(m);
 	ATF_REQUIRE_EQ(nbm_workload_builtin("mixed", "ops=3000,rate=200000",
 	    &cfg, &wl, err, sizeof(err)), 0);
@@ -1017,7 +1004,7 @@ ATF_TC_BODY(stop_from_another_thread, tc)
 	pthread_t th;
 	char err[256];
 
-	m = boot(NBM_MODE_PARALLEL, 2, 4096, 0);
+	m = h_boot_mode(NBM_MODE_PARALLEL, 2, 0);
 	intr_workload(&wl, NBM_WLI_FREE_SOFTINT, true);
 	wl.wl_stop_ops = 0;
 	wl.wl_intr[0].wi_intr.ic_rate = 20000;
@@ -1055,7 +1042,7 @@ ATF_TC_BODY(finish_runs_the_machine, tc)
 
 	for (mode = NBM_MODE_PARALLEL; mode <= NBM_MODE_DETERMINISTIC;
 	    mode++) {
-		m = boot(mode, 2, 4096, 2);
+		m = h_boot_mode(mode, 2, 2);
 		intr_workload(&wl, NBM_WLI_FREE_XCPU, true);
 		wl.wl_stop_ops = 0;
 		wl.wl_ops[0].op_kind = NBM_WLOP_ALLOC;
@@ -1075,6 +1062,69 @@ ATF_TC_BODY(finish_runs_the_machine, tc)
 	}
 }
 
+/*
+ * A run started while another host thread runs the machine is set up by a
+ * scheduled thread; runs are finished from a thread that does not run the
+ * machine, which waits for them.
+ */
+static void *
+runner_main(void *arg)
+{
+	struct nbm_machine *m = arg;
+
+	ATF_CHECK_EQ(nbm_machine_run(m, 0), 0);
+	return NULL;
+}
+
+static void
+wait_ops(struct nbm_wlrun *w, uint64_t ops, int state)
+{
+	struct nbm_workload_progress wp;
+	struct timespec ts = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		nbm_workload_progress(w, &wp);
+		if (wp.wp_ops >= ops && (state == 0 || wp.wp_state == state))
+			return;
+		nanosleep(&ts, NULL);
+	}
+	atf_tc_fail("run stuck at %ju operations", (uintmax_t)wp.wp_ops);
+}
+
+ATF_TC_WITHOUT_HEAD(start_while_running);
+ATF_TC_BODY(start_while_running, tc)
+{
+	static struct nbm_workload a, b;
+	struct nbm_workload_progress wp;
+	struct nbm_wlrun *wa, *wb;
+	struct nbm_machine *m;
+	pthread_t th;
+	char err[256];
+
+	m = h_boot_mode(NBM_MODE_PARALLEL, 2, 0);
+	one_source(&a, NBM_WLS_KMEM, "");
+	snprintf(a.wl_name, sizeof(a.wl_name), "long");
+	a.wl_stop_ops = 0;
+	ATF_REQUIRE_EQ(nbm_workload_start(m, &a, NULL, NULL, &wa, err,
+	    sizeof(err)), 0);
+	ATF_REQUIRE_EQ(pthread_create(&th, NULL, runner_main, m), 0);
+	wait_ops(wa, 100, 0);
+	one_source(&b, NBM_WLS_POOL_CACHE, "kmem-00128")->src_existing = true;
+	ATF_REQUIRE_EQ_MSG(nbm_workload_start(m, &b, NULL, NULL, &wb, err,
+	    sizeof(err)), 0, "%s", err);
+	wait_ops(wb, 400, NBM_WLST_DONE);
+	ATF_REQUIRE_EQ(nbm_workload_finish(wb, &wp), 0);
+	ATF_CHECK_EQ(wp.wp_ops, 400);
+	ATF_CHECK_EQ(wp.wp_live, 0);
+	nbm_workload_stop(wa);
+	ATF_REQUIRE_EQ(nbm_workload_finish(wa, &wp), 0);
+	ATF_CHECK_EQ(wp.wp_state, NBM_WLST_DONE);
+	ATF_CHECK_EQ(wp.wp_live, 0);
+	pthread_join(th, NULL);
+	h_shutdown(m);
+}
+
 /* A thread on a CPU cannot finish a run: it would wait for itself. */
 ATF_TC_WITHOUT_HEAD(finish_on_cpu);
 ATF_TC_BODY(finish_on_cpu, tc)
@@ -1084,7 +1134,7 @@ ATF_TC_BODY(finish_on_cpu, tc)
 	struct nbm_wlrun *w;
 	char err[256];
 
-	m = boot(NBM_MODE_DETERMINISTIC, 2, 4096, 2);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 2, 2);
 	one_source(&wl, NBM_WLS_KMEM, "");
 	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
 	/* Started from a CPU of the machine: set up right here. */
@@ -1112,7 +1162,7 @@ ATF_TC_BODY(pool_reuse, tc)
 	size_t npools;
 	char err[256];
 
-	m = boot(NBM_MODE_DETERMINISTIC, 2, 4096, 4);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 2, 4);
 	sd = one_source(&wl, NBM_WLS_POOL_CACHE, "t-reuse");
 	sd->src_size = 300;
 	sd->src_ctor_ns = 10;
@@ -1163,7 +1213,7 @@ ATF_TC_BODY(events, tc)
 	size_t i, n;
 	int nwl = 0;
 
-	m = boot(NBM_MODE_DETERMINISTIC, 1, 4096, 4);
+	m = h_boot_mode(NBM_MODE_DETERMINISTIC, 1, 4);
 	one_source(&wl, NBM_WLS_KMEM, "");
 	snprintf(wl.wl_name, sizeof(wl.wl_name), "evtest");
 	run(m, &wl, &wp);
@@ -1201,7 +1251,7 @@ ATF_TC_BODY(sleeping_allocations, tc)
 
 	for (mode = NBM_MODE_PARALLEL; mode <= NBM_MODE_DETERMINISTIC;
 	    mode++) {
-		m = boot(mode, 2, 4096, 6);
+		m = h_boot_mode(mode, 2, 6);
 		sd = one_source(&wl, NBM_WLS_POOL, "t-limit");
 		sd->src_size = 64;
 		sd->src_hardlimit = 8;
@@ -1234,6 +1284,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, determinism);
 	ATF_TP_ADD_TC(tp, stop_from_another_thread);
 	ATF_TP_ADD_TC(tp, finish_runs_the_machine);
+	ATF_TP_ADD_TC(tp, start_while_running);
 	ATF_TP_ADD_TC(tp, finish_on_cpu);
 	ATF_TP_ADD_TC(tp, pool_reuse);
 	ATF_TP_ADD_TC(tp, events);

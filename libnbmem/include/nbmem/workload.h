@@ -378,7 +378,11 @@ struct nbm_workload_progress {
 void	nbm_workload_progress(struct nbm_wlrun *,
 	    struct nbm_workload_progress *);
 
-/* nbm_workload_stop: ask the run to stop (any host thread, any time). */
+/*
+ * nbm_workload_stop: ask the run to stop (any host thread, any time).  Its
+ * handlers stand down at once; its threads stop at their next operation
+ * and give everything back as the machine runs on.
+ */
 void	nbm_workload_stop(struct nbm_wlrun *);
 
 /*
