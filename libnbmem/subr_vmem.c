@@ -50,8 +50,11 @@
  *    exists.  There is no global list of 200 static boot tags: host malloc
  *    works from the first instruction, which is what those tags stand in
  *    for.  VM_PRIVTAGS arenas never touch the store (see bt_refill_locked).
+ *    Interrupt context (signal context in parallel mode) takes its tags
+ *    from a per-machine stash instead, never from malloc.
  *  - The busy-tag hash grows synchronously in the allocation path, in
- *    place of NetBSD's rehash workqueue that runs every 10 seconds.
+ *    place of NetBSD's rehash workqueue that runs every 10 seconds; not in
+ *    interrupt context.
  *  - Quantum caches need pool_cache; until then vm_qcache_max is recorded
  *    and every request is served by vmem_xalloc.
  *  - Arenas hang off the machine (m->m_vmem), not a global vmem_list.
@@ -199,12 +202,11 @@ vmem_kick_pdaemon(void)
  *
  * => host malloc for now; the "vmembt" pool (sizeof(bt_t) items,
  *    PR_PHINPAGE, IPL_VM, pages from vmem-meta) takes over here.
+ * => interrupt handlers run in signal context in parallel mode, where
+ *    host malloc and free must not be called: in interrupt context tags
+ *    come from and go to a per-machine stash that thread context keeps
+ *    filled (NULL when it is empty: the allocation fails as VM_NOSLEEP).
  * => called without any arena lock held.
- */
-/*
- * Interrupt handlers run in signal context in parallel mode, where host
- * malloc and free must not be called: in interrupt context tags come from
- * and go to a per-machine stash that thread context keeps filled.
  */
 static bool
 vmem_intr_p(void)
