@@ -190,6 +190,15 @@ ATF_TC_BODY(create_size_roundup, tc)
 	ATF_CHECK_EQ(st.vs_quantum, 0x1000);
 	/* Clamped to VMEM_QCACHE_IDX_MAX quanta. */
 	ATF_CHECK_EQ(st.vs_qcache_max, 16 * 0x1000);
+	/* Its caches' names are cut to QC_NAME_MAX - 1 characters. */
+	ATF_CHECK_STREQ(vm->vm_qcache[0]->qc_name, "a-name-longer-t");
+	vmem_destroy(vm);
+
+	/* The rest without quantum caches: their pool page is 256 KiB. */
+	vm = vmem_create("a-name-longer-than-sixteen", 0x100000, 0x10000,
+	    0x1000, NULL, NULL, NULL, 0, VM_SLEEP, IPL_NONE);
+	ATF_REQUIRE(vm != NULL);
+	nbm_vmem_getstat(vm, &st);
 	ATF_CHECK_EQ(st.vs_nspans, 1);
 	ATF_CHECK_EQ(st.vs_nimported, 0);
 	ATF_CHECK_EQ(vmem_roundup_size(vm, 1), 0x1000);
