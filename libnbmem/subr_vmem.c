@@ -1837,19 +1837,19 @@ nbm_vmem_btag_evcnt(struct nbm_machine *m, uint64_t *countp,
 /* ---- boot */
 
 /*
- * Import functions of the meta arenas.  NetBSD casts vmem_alloc, vmem_free
- * and uvm_km_kmem_alloc/free to the import types; these keep them honest.
+ * Import functions.  NetBSD casts vmem_alloc, vmem_free and
+ * uvm_km_kmem_alloc/free to the import types; these keep them honest.
  */
-static int
-vmem_meta_va_import(void *arg, vmem_size_t size, vm_flag_t flags,
+int
+nbm_vmem_import(void *arg, vmem_size_t size, vm_flag_t flags,
     vmem_addr_t *addrp)
 {
 
 	return vmem_alloc(arg, size, flags, addrp);
 }
 
-static void
-vmem_meta_va_release(void *arg, vmem_addr_t addr, vmem_size_t size)
+void
+nbm_vmem_release(void *arg, vmem_addr_t addr, vmem_size_t size)
 {
 
 	vmem_free(arg, addr, size);
@@ -1912,7 +1912,7 @@ vmem_subsystem_init(vmem_t *vm)
 	struct nbm_vmem_state *vs = m->m_vmem;
 
 	m->m_kmem_va_meta_arena = vmem_init(&vs->vms_va_meta_store, "vmem-va",
-	    0, 0, m->m_pagesize, vmem_meta_va_import, vmem_meta_va_release,
+	    0, 0, m->m_pagesize, nbm_vmem_import, nbm_vmem_release,
 	    vm, 0, VM_NOSLEEP | VM_BOOTSTRAP | VM_LARGEIMPORT, IPL_VM);
 	m->m_kmem_meta_arena = vmem_init(&vs->vms_meta_store, "vmem-meta", 0,
 	    0, m->m_pagesize, vmem_meta_import, vmem_meta_release,

@@ -68,25 +68,6 @@ struct nbm_uvmkm_state {
 };
 
 /*
- * Import functions of the chained arenas.  NetBSD casts vmem_alloc and
- * vmem_free to the import types; small wrappers keep the types honest.
- */
-static int
-uvm_km_vmem_import(void *arg, vmem_size_t size, vm_flag_t flags,
-    vmem_addr_t *addrp)
-{
-
-	return vmem_alloc(arg, size, flags, addrp);
-}
-
-static void
-uvm_km_vmem_release(void *arg, vmem_addr_t addr, vmem_size_t size)
-{
-
-	vmem_free(arg, addr, size);
-}
-
-/*
  * kmeminit_nkmempages: size of the kmem arena in pages.  amd64 defines
  * NKMEMPAGES_MAX_UNLIMITED, so the arena is as large as physical memory,
  * but at least NKMEMPAGES_MIN (8 MiB).  Spec 3.5.
@@ -163,7 +144,7 @@ uvm_km_bootstrap(struct nbm_machine *m)
 	vmem_subsystem_init(m->m_kmem_arena);
 	qcache = (m->m_kmemsize < (64UL << 20) ? 4 : 16) * m->m_pagesize;
 	m->m_kmem_va_arena = vmem_init(&uk->uk_kmem_va_arena_store, "kva", 0,
-	    0, m->m_pagesize, uvm_km_vmem_import, uvm_km_vmem_release,
+	    0, m->m_pagesize, nbm_vmem_import, nbm_vmem_release,
 	    m->m_kmem_arena, qcache, VM_NOSLEEP, IPL_VM);
 	if (m->m_kmem_va_meta_arena == NULL || m->m_kmem_meta_arena == NULL ||
 	    m->m_kmem_va_arena == NULL)
