@@ -212,12 +212,12 @@ hello_body()
 	local out m accepted schema p
 
 	start_daemon
-	ok hello '{"client":"t_nbmemd","protocol":1}'
-	expect '.result.protocol == 1 and .result.readonly == false' "$out"
+	ok hello '{"client":"t_nbmemd","protocol":2}'
+	expect '.result.protocol == 2 and .result.readonly == false' "$out"
 	expect '.result.methods | index("debug.panic") != null' "$out"
 	expect '.result.daemon | startswith("nbmemd ")' "$out"
-	err version-mismatch hello '{"protocol":2}'
-	expect '.error.data.daemon == 1 and .error.data.client == 2' "$out"
+	err version-mismatch hello '{"protocol":1}'
+	expect '.error.data.daemon == 2 and .error.data.client == 1' "$out"
 	expect '.error.message | contains("hint")' "$out"
 	err bad-params hello '{"protocol":"one"}'
 	expect '.error.data.field == "params.protocol"' "$out"
@@ -327,21 +327,27 @@ stats_body()
 
 	start_daemon
 	ok stats.snapshot
-	expect '.result.run == 1 and .result.uvmexp.pagesize == 4096' "$out"
-	expect '.result.uvmexp.npages == 65536 and .result.uvmexp.free <= 65536' "$out"
-	ok stats.snapshot '{"sections":["uvmexp"]}'
-	expect '.result | has("uvmexp")' "$out"
-	err bad-params stats.snapshot '{"sections":["pools"]}'
+	expect '.result.run == 1 and .result.machine.pagesize == 4096' "$out"
+	expect '.result.machine.npages == 65536 and .result.machine.free <= 65536' "$out"
+	expect '.result.machine.ncpu == 4' "$out"
+	expect '[.result.pools[] | select(.wchan == "kmem-00064")] | length == 1' "$out"
+	expect '[.result.caches[] | select(.wchan == "kmem-00064")] | length == 4' "$out"
+	expect '[.result.vmem[] | select(.name == "kmem")] | length == 1' "$out"
+	expect '[.result.extents[] | select(.name == "ioport")] | length == 1' "$out"
+	expect '.result.intr == []' "$out"
+	ok stats.snapshot '{"sections":["machine","pools"]}'
+	expect '.result | has("machine") and has("pools") and (has("caches") | not)' "$out"
+	err bad-params stats.snapshot '{"sections":["uvmexp"]}'
 	expect '.error.data.field == "params.sections[0]"' "$out"
-	expect '.error.message | contains("accepted: uvmexp")' "$out"
-	err bad-params stats.snapshot '{"sections":"uvmexp"}'
+	expect '.error.message | contains("accepted: machine, pools, caches, vmem, extents, intr")' "$out"
+	err bad-params stats.snapshot '{"sections":"machine"}'
 
 	# Three notifications on the subscribing connection; a subscription
 	# ended on its own connection.
 	out=$(req stats.subscribe '{"interval":0.05}' | rpc -n 3) ||
 	    atf_fail "subscription: $(echo $out)"
 	expect 'select(.method == "stats.update") | .params.subscription == 1 and .params.state == "up"' "$out"
-	expect 'select(.method == "stats.update") | .params.snapshot.uvmexp.pagesize == 4096' "$out"
+	expect 'select(.method == "stats.update") | .params.snapshot.machine.pagesize == 4096' "$out"
 	out=$( (req stats.subscribe '{"interval":10}'
 	    req stats.unsubscribe '{"subscription":2}') | rpc)
 	expect 'select(.id == '"$(cat ids)"') | .result.subscription == 2' "$out"
@@ -409,14 +415,14 @@ history_body()
 	[ "$rows" -eq "$n" ] || atf_fail "export: $rows rows, $n samples"
 	[ "$chunks" -eq $(((n + 1) / 2)) ] || atf_fail "export: $chunks chunks"
 	expect 'select(has("result")) | .result.rows == '"$n"' and .result.chunks == '"$chunks" "$out"
-	expect 'select(has("result")) | .result.columns[0:5] == ["sample","run","time","uptime_ns","pagesize"]' "$out"
+	expect 'select(has("result")) | .result.columns[0:6] == ["sample","run","time","uptime_ns","ncpu","pagesize"]' "$out"
 	echo "$out" | tail -1 | jq -e 'has("result")' >/dev/null ||
 	    atf_fail "the export's response is not last"
 	out=$(req history.export '{"table":"events","run":1}' | rpc)
 	expect 'select(has("result")) | .result.table == "events" and .result.rows >= 2' "$out"
 	out=$(req history.export '{"since":0,"until":1}' | rpc)
 	expect '.result.rows == 0 and .result.chunks == 0' "$out"
-	err bad-params history.export '{"table":"pools"}'
+	err bad-params history.export '{"table":"uvmexp"}'
 	err bad-params history.export '{"since":10,"until":5}'
 	err bad-params history.export '{"chunk":0}'
 	err no-such-run history.export '{"run":5}'
@@ -484,7 +490,7 @@ malformed_body()
 	# CRLF is accepted.
 	out=$(printf '{"jsonrpc":"2.0","method":"hello"}\n\n \r\n{"jsonrpc":"2.0","id":110,"method":"hello"}\r\n' | rpc -r -c 1)
 	[ "$(echo "$out" | wc -l)" -eq 1 ] || atf_fail "notification answered: $(echo $out)"
-	expect '.id == 110 and .result.protocol == 1' "$out"
+	expect '.id == 110 and .result.protocol == 2' "$out"
 
 	# Binary garbage: each line is answered with an error, then EOF.
 	head -c 65536 /dev/urandom > garbage
@@ -940,10 +946,10 @@ metrics_body()
 	grep -qi '^content-type: application/openmetrics-text; version=1.0.0' m ||
 	    atf_fail "content type"
 	grep -q '^nbmem_machine_up 1$' m || atf_fail "nbmem_machine_up"
-	grep -q '^# TYPE nbmem_uvmexp_free gauge$' m || atf_fail "free TYPE"
-	grep -q '^nbmem_uvmexp_free{run="1"} [0-9][0-9]*$' m || atf_fail "free"
-	grep -q '^# TYPE nbmem_uvmexp_faults counter$' m || atf_fail "faults TYPE"
-	grep -q '^nbmem_uvmexp_faults_total{run="1"} [0-9]*$' m ||
+	grep -q '^# TYPE nbmem_machine_free gauge$' m || atf_fail "free TYPE"
+	grep -q '^nbmem_machine_free{run="1"} [0-9][0-9]*$' m || atf_fail "free"
+	grep -q '^# TYPE nbmem_machine_faults counter$' m || atf_fail "faults TYPE"
+	grep -q '^nbmem_machine_faults_total{run="1"} [0-9]*$' m ||
 	    atf_fail "faults_total"
 	grep -q '^nbmem_recorder_samples_total [1-9]' m || atf_fail "samples"
 	[ "$(tail -1 m)" = "# EOF" ] || atf_fail "no # EOF at the end"
@@ -1039,7 +1045,7 @@ examples_body()
 		expect ".result.config.ncpu == $(jq .machine.ncpu \
 		    "$top/contrib/machines/$f.json")" "$out"
 		ok stats.snapshot
-		expect ".result.uvmexp.pagesize == $(jq .machine.page_size \
+		expect ".result.machine.pagesize == $(jq .machine.page_size \
 		    "$top/contrib/machines/$f.json")" "$out"
 	done
 	validate
