@@ -260,6 +260,25 @@ kmem_redzone_check(void *p, size_t req)
 	}
 }
 
+/*
+ * kmem_cache_lookup: the cache that serves a request, or NULL for the
+ * large path.  allocsz adds the debug bytes to the rounded size (spec 3.3).
+ */
+static inline pool_cache_t
+kmem_cache_lookup(const struct nbm_kmem_state *ks, size_t req, size_t size)
+{
+	size_t allocsz = size + ks->ks_size_size, index;
+
+	if (__predict_false(ks->ks_redzone) && size - req < REDZONE_SIZE)
+		allocsz += KMEM_ALIGN;
+	if ((index = (allocsz - 1) >> KMEM_SHIFT) < ks->ks_cache_maxidx)
+		return ks->ks_cache[index];
+	if ((index = (allocsz - 1) >> KMEM_BIG_SHIFT) <
+	    ks->ks_cache_big_maxidx)
+		return ks->ks_cache_big[index];
+	return NULL;
+}
+
 static inline size_t
 kmem_footer_off(const struct nbm_kmem_state *ks, size_t req)
 {
@@ -405,7 +424,7 @@ kmem_intr_alloc(size_t requested_size, km_flag_t kmflags)
 {
 	struct nbm_machine *m = NBM_CURMACHINE();
 	struct nbm_kmem_state *ks = m->m_kmem;
-	size_t size, allocsz, index;
+	size_t size;
 	pool_cache_t pc;
 	vmem_addr_t va;
 	uint8_t *p;
@@ -418,16 +437,7 @@ kmem_intr_alloc(size_t requested_size, km_flag_t kmflags)
 		return kmem_guard_alloc(m, ks, requested_size, kmflags);
 
 	size = kmem_roundup_size(requested_size);
-	allocsz = size + ks->ks_size_size;
-	if (__predict_false(ks->ks_redzone) &&
-	    size - requested_size < REDZONE_SIZE)
-		allocsz += KMEM_ALIGN;
-	if ((index = ((allocsz - 1) >> KMEM_SHIFT)) < ks->ks_cache_maxidx) {
-		pc = ks->ks_cache[index];
-	} else if ((index = ((allocsz - 1) >> KMEM_BIG_SHIFT)) <
-	    ks->ks_cache_big_maxidx) {
-		pc = ks->ks_cache_big[index];
-	} else {
+	if ((pc = kmem_cache_lookup(ks, requested_size, size)) == NULL) {
 		/* Large: whole pages from kmem_va_arena, no pool. */
 		if (uvm_km_kmem_alloc(m->m_kmem_va_arena, round_page(size),
 		    ((kmflags & KM_SLEEP) ? VM_SLEEP : VM_NOSLEEP) |
@@ -472,7 +482,7 @@ kmem_intr_free(void *p, size_t requested_size)
 {
 	struct nbm_machine *m = NBM_CURMACHINE();
 	struct nbm_kmem_state *ks = m->m_kmem;
-	size_t size, allocsz, index, hsz;
+	size_t size, hsz;
 	pool_cache_t pc;
 
 	KMEM_CTXASSERT(p != NULL, "");
@@ -484,16 +494,7 @@ kmem_intr_free(void *p, size_t requested_size)
 	}
 
 	size = kmem_roundup_size(requested_size);
-	allocsz = size + ks->ks_size_size;
-	if (__predict_false(ks->ks_redzone) &&
-	    size - requested_size < REDZONE_SIZE)
-		allocsz += KMEM_ALIGN;
-	if ((index = ((allocsz - 1) >> KMEM_SHIFT)) < ks->ks_cache_maxidx) {
-		pc = ks->ks_cache[index];
-	} else if ((index = ((allocsz - 1) >> KMEM_BIG_SHIFT)) <
-	    ks->ks_cache_big_maxidx) {
-		pc = ks->ks_cache_big[index];
-	} else {
+	if ((pc = kmem_cache_lookup(ks, requested_size, size)) == NULL) {
 		uvm_km_kmem_free(m->m_kmem_va_arena, (vaddr_t)p,
 		    round_page(size));
 		atomic_fetch_add_explicit(&ks->ks_nlarge_free, 1,
@@ -519,12 +520,27 @@ kmem_intr_free(void *p, size_t requested_size)
 	pool_cache_put(pc, p);
 }
 
+/*
+ * kmem_thread_context: kmem_alloc, kmem_zalloc and kmem_free are for
+ * thread context only.  A hard interrupt raises ci_idepth, a soft one
+ * ci_sdepth, so one look at the CPU tells.
+ */
+static inline void
+kmem_thread_context(void)
+{
+	struct cpu_info *ci = curcpu();
+
+	if (__predict_false(ci->ci_idepth >= 0 || ci->ci_sdepth > 0))
+		kmem_assert_fail("!cpu_intr_p() && !cpu_softintr_p()",
+		    __LINE__, "kmem(9) should not be used from the interrupt "
+		    "context");
+}
+
 void *
 kmem_alloc(size_t size, km_flag_t kmflags)
 {
 
-	KMEM_CTXASSERT(!cpu_intr_p() && !cpu_softintr_p(),
-	    "kmem(9) should not be used from the interrupt context");
+	kmem_thread_context();
 	return kmem_intr_alloc(size, kmflags);
 }
 
@@ -532,8 +548,7 @@ void *
 kmem_zalloc(size_t size, km_flag_t kmflags)
 {
 
-	KMEM_CTXASSERT(!cpu_intr_p() && !cpu_softintr_p(),
-	    "kmem(9) should not be used from the interrupt context");
+	kmem_thread_context();
 	return kmem_intr_zalloc(size, kmflags);
 }
 
@@ -541,8 +556,7 @@ void
 kmem_free(void *p, size_t size)
 {
 
-	KMEM_CTXASSERT(!cpu_intr_p() && !cpu_softintr_p(),
-	    "kmem(9) should not be used from the interrupt context");
+	kmem_thread_context();
 	kmem_intr_free(p, size);
 }
 

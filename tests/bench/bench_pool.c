@@ -31,7 +31,7 @@
 
 static const size_t sizes[] = { 16, 64, 256, 1024, 4096 };
 
-enum layer { L_CACHE, L_POOL };
+enum layer { L_CACHE, L_POOL, L_KMEM };
 
 struct run {
 	struct nbm_machine *r_m;
@@ -49,18 +49,31 @@ static inline void *
 get(struct run *r)
 {
 
-	return r->r_layer == L_CACHE ? pool_cache_get(r->r_pc, PR_NOWAIT) :
-	    pool_get(r->r_pp, PR_NOWAIT);
+	switch (r->r_layer) {
+	case L_CACHE:
+		return pool_cache_get(r->r_pc, PR_NOWAIT);
+	case L_KMEM:
+		return kmem_alloc(r->r_size, KM_NOSLEEP);
+	default:
+		return pool_get(r->r_pp, PR_NOWAIT);
+	}
 }
 
 static inline void
 put(struct run *r, void *v)
 {
 
-	if (r->r_layer == L_CACHE)
+	switch (r->r_layer) {
+	case L_CACHE:
 		pool_cache_put(r->r_pc, v);
-	else
+		break;
+	case L_KMEM:
+		kmem_free(v, r->r_size);
+		break;
+	default:
 		pool_put(r->r_pp, v);
+		break;
+	}
 }
 
 static void *
@@ -112,7 +125,7 @@ measure(struct nbm_machine *m, enum layer layer, size_t size,
 	if (layer == L_CACHE)
 		pc = pool_cache_init(size, 0, 0, 0, "bench", NULL, IPL_VM,
 		    NULL, NULL, NULL);
-	else
+	else if (layer == L_POOL)
 		pool_init(&pool, size, 0, 0, 0, "bench", NULL, IPL_VM);
 	nbm_cpu_exit();
 
@@ -131,7 +144,7 @@ measure(struct nbm_machine *m, enum layer layer, size_t size,
 	nbm_cpu_enter(m, 0);
 	if (layer == L_CACHE)
 		pool_cache_destroy(pc);
-	else
+	else if (layer == L_POOL)
 		pool_destroy(&pool);
 	nbm_cpu_exit();
 	return (double)total / nthreads / (double)ITERS;
@@ -160,27 +173,40 @@ main(void)
 	    "no debug options; N threads = N simulated CPUs on N host "
 	    "threads sharing one pool or cache\n\n", NSLOT,
 	    (unsigned long long)ITERS, cfg.page_size);
-	printf("%5s %3s %10s %8s", "size", "thr", "pool_cache", "pool");
+	printf("%5s %3s %10s %8s %8s", "size", "thr", "pool_cache", "pool",
+	    "kmem");
 	for (p = 0; p < BENCH_NPEERS; p++)
 		printf(" %9s", bench_peers[p].bp_name);
-	printf("\n");
+	printf(" %7s %7s\n", "c/glibc", "c/best");
 	for (nthreads = 1; nthreads <= MAXTHREADS; nthreads++) {
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-			printf("%5zu %3u %10.1f %8.1f", sizes[i], nthreads,
-			    measure(m, L_CACHE, sizes[i], nthreads),
-			    measure(m, L_POOL, sizes[i], nthreads));
+			double c, best = 0, glibc = 0, v;
+
+			c = measure(m, L_CACHE, sizes[i], nthreads);
+			printf("%5zu %3u %10.1f %8.1f %8.1f", sizes[i],
+			    nthreads, c, measure(m, L_POOL, sizes[i], nthreads),
+			    measure(m, L_KMEM, sizes[i], nthreads));
 			for (p = 0; p < BENCH_NPEERS; p++) {
-				if (!bench_peers[p].bp_present)
+				if (!bench_peers[p].bp_present) {
 					printf(" %9s", "-");
-				else
-					printf(" %9.1f", bench_peer_pair_ns(
-					    &bench_peers[p], sizes[i], nthreads,
-					    ITERS));
+					continue;
+				}
+				v = bench_peer_pair_ns(&bench_peers[p],
+				    sizes[i], nthreads, ITERS);
+				printf(" %9.1f", v);
+				if (p == 0)
+					glibc = v;
+				if (best == 0 || v < best)
+					best = v;
 			}
-			printf("\n");
+			printf(" %7.2f %7.2f\n", c / glibc, c / best);
 			fflush(stdout);
 		}
 	}
+	printf("\ntargets: the pool_cache pair no slower than the fastest "
+	    "peer up to 1 KiB on 1 CPU\n(c/best <= 1.00); kmem within 1.5x "
+	    "of it; 2 CPUs give 1.8x the 1-CPU throughput\n(2-CPU ns per "
+	    "pair per thread at most 1.11x the 1-CPU figure).\n");
 	printf("\n(- : not installed)\n");
 	nbm_machine_shutdown(m);
 	return 0;

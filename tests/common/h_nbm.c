@@ -76,6 +76,32 @@ h_boot_enter(void)
 	return m;
 }
 
+struct nbm_machine *
+h_boot_mode(int mode, u_int ncpu, uint64_t seed)
+{
+	struct nbm_config cfg;
+
+	h_config(&cfg);
+	cfg.mode = mode;
+	cfg.ncpu = ncpu;
+	cfg.seed = seed;
+	return h_boot(&cfg);
+}
+
+struct nbm_machine *
+h_boot_opts_enter(u_int options, size_t pagesize)
+{
+	struct nbm_config cfg;
+	struct nbm_machine *m;
+
+	h_config(&cfg);
+	cfg.options = options;
+	cfg.page_size = pagesize;
+	m = h_boot(&cfg);
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	return m;
+}
+
 void
 h_shutdown(struct nbm_machine *m)
 {

@@ -23,6 +23,12 @@ struct nbm_machine *h_boot(const struct nbm_config *cfg);
 /* Boot with h_config() defaults and enter cpu0. */
 struct nbm_machine *h_boot_enter(void);
 
+/* Boot with h_config() defaults changed to the given mode, CPUs, seed. */
+struct nbm_machine *h_boot_mode(int mode, u_int ncpu, uint64_t seed);
+
+/* Boot with the given debug options and page size, and enter cpu0. */
+struct nbm_machine *h_boot_opts_enter(u_int options, size_t pagesize);
+
 /* Leave the CPU (if on one) and shut the machine down. */
 void	h_shutdown(struct nbm_machine *);
 

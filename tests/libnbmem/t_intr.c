@@ -11,18 +11,6 @@
 
 uint64_t nbm_intr_violations(const struct nbm_intrsource *);
 
-static struct nbm_machine *
-boot_mode(int mode, u_int ncpu, uint64_t seed)
-{
-	struct nbm_config cfg;
-
-	h_config(&cfg);
-	cfg.mode = mode;
-	cfg.ncpu = ncpu;
-	cfg.seed = seed;
-	return h_boot(&cfg);
-}
-
 /*
  * A handler that checks its own context: it must run in a hard interrupt,
  * at exactly its level.
@@ -118,7 +106,7 @@ sum_stats(struct nbm_machine *m, struct nbm_intrsource *is,
 static void
 det_masking_run(uint64_t seed, struct nbm_intr_cpustat *out)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_DETERMINISTIC, 2, seed);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_DETERMINISTIC, 2, seed);
 	struct nbm_intr_config ic;
 	struct nbm_intrsource *is;
 	static struct hstate h;
@@ -196,7 +184,7 @@ ATF_TC_HEAD(parallel_masking, tc)
 }
 ATF_TC_BODY(parallel_masking, tc)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_PARALLEL, 2, 1);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_PARALLEL, 2, 1);
 	struct nbm_intr_config ic;
 	struct nbm_intrsource *is;
 	struct nbm_intr_cpustat tot;
@@ -291,7 +279,7 @@ ATF_TC_BODY(softint_from_hard, tc)
 ATF_TC_WITHOUT_HEAD(source_management);
 ATF_TC_BODY(source_management, tc)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_DETERMINISTIC, 2, 1);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_DETERMINISTIC, 2, 1);
 	struct nbm_intr_config ic, got;
 	struct nbm_intrsource *is, *is2;
 	struct nbm_event ev[8];
@@ -354,7 +342,7 @@ ATF_TC_BODY(source_management, tc)
 ATF_TC_WITHOUT_HEAD(periodic_exact);
 ATF_TC_BODY(periodic_exact, tc)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_DETERMINISTIC, 1, 1);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_DETERMINISTIC, 1, 1);
 	struct nbm_intr_config ic;
 	struct nbm_intrsource *is;
 	struct nbm_intr_cpustat st;

@@ -11,18 +11,6 @@
 #include "h_nbm.h"
 #include "nbm_impl.h"
 
-static struct nbm_machine *
-boot_mode(int mode, u_int ncpu, uint64_t seed)
-{
-	struct nbm_config cfg;
-
-	h_config(&cfg);
-	cfg.mode = mode;
-	cfg.ncpu = ncpu;
-	cfg.seed = seed;
-	return h_boot(&cfg);
-}
-
 /*
  * Interleaving log: each thread appends its id at every step.
  */
@@ -59,7 +47,7 @@ stepper_main(void *arg)
 static void
 run_steppers(uint64_t seed, struct ilog *log)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_DETERMINISTIC, 4, seed);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_DETERMINISTIC, 4, seed);
 	struct stepper st[8];
 	u_int i;
 
@@ -115,7 +103,7 @@ counter_main(void *arg)
 ATF_TC_WITHOUT_HEAD(parallel_threads);
 ATF_TC_BODY(parallel_threads, tc)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_PARALLEL, 2, 0);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_PARALLEL, 2, 0);
 	struct counter_arg a;
 	kmutex_t lock;
 	uint64_t counter = 0;
@@ -180,7 +168,7 @@ consumer(void *arg)
 static void
 run_pc(int mode, u_int pcpu, u_int ccpu)
 {
-	struct nbm_machine *m = boot_mode(mode, 2, 3);
+	struct nbm_machine *m = h_boot_mode(mode, 2, 3);
 	struct pc pc;
 
 	memset(&pc, 0, sizeof(pc));
@@ -242,7 +230,7 @@ ATF_TC_BODY(mutex_sleep_same_cpu, tc)
 	int mode;
 
 	for (mode = 0; mode <= 1; mode++) {
-		struct nbm_machine *m = boot_mode(mode, 1, 1);
+		struct nbm_machine *m = h_boot_mode(mode, 1, 1);
 		struct holder h;
 
 		memset(&h, 0, sizeof(h));
@@ -279,7 +267,7 @@ ATF_TC_BODY(deadlock_is_a_panic, tc)
 	int mode;
 
 	for (mode = 0; mode <= 1; mode++) {
-		struct nbm_machine *m = boot_mode(mode, 2, 1);
+		struct nbm_machine *m = h_boot_mode(mode, 2, 1);
 		kcondvar_t cv1, cv2;
 
 		cv_init(&cv1, "never1");
@@ -317,7 +305,7 @@ spinner(void *arg)
 ATF_TC_WITHOUT_HEAD(run_limit_and_resume);
 ATF_TC_BODY(run_limit_and_resume, tc)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_DETERMINISTIC, 1, 1);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_DETERMINISTIC, 1, 1);
 
 	ATF_REQUIRE_EQ(nbm_lwp_create(m, 0, "spin", spinner, NULL, NULL), 0);
 	ATF_CHECK_EQ(nbm_machine_run(m, 1000000), ETIMEDOUT);
@@ -348,7 +336,7 @@ parallel_spinner(void *arg)
 ATF_TC_WITHOUT_HEAD(stop_from_another_thread);
 ATF_TC_BODY(stop_from_another_thread, tc)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_PARALLEL, 2, 1);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_PARALLEL, 2, 1);
 	pthread_t t;
 
 	ATF_REQUIRE_EQ(nbm_lwp_create(m, 0, "spin", parallel_spinner, NULL,
@@ -376,7 +364,7 @@ ATF_TC_BODY(panic_in_thread, tc)
 	int mode;
 
 	for (mode = 0; mode <= 1; mode++) {
-		struct nbm_machine *m = boot_mode(mode, 2, 1);
+		struct nbm_machine *m = h_boot_mode(mode, 2, 1);
 
 		ATF_REQUIRE_EQ(nbm_lwp_create(m, 1, "boom", panicker, NULL,
 		    NULL), 0);
@@ -407,7 +395,7 @@ timed_waiter(void *arg)
 ATF_TC_WITHOUT_HEAD(timed_wait_virtual_time);
 ATF_TC_BODY(timed_wait_virtual_time, tc)
 {
-	struct nbm_machine *m = boot_mode(NBM_MODE_DETERMINISTIC, 1, 1);
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_DETERMINISTIC, 1, 1);
 	int res = -1;
 
 	ATF_REQUIRE_EQ(nbm_lwp_create(m, 0, "tw", timed_waiter, &res, NULL),
@@ -434,7 +422,7 @@ ATF_TC_BODY(many_threads, tc)
 	int mode;
 
 	for (mode = 0; mode <= 1; mode++) {
-		struct nbm_machine *m = boot_mode(mode, 4, 5);
+		struct nbm_machine *m = h_boot_mode(mode, 4, 5);
 		_Atomic int done = 0;
 		int i;
 

@@ -13,20 +13,6 @@
 #include <nbmem/kmem.h>
 #include <nbmem/pool.h>
 
-static struct nbm_machine *
-boot_opts(u_int options, size_t pagesize)
-{
-	struct nbm_config cfg;
-	struct nbm_machine *m;
-
-	h_config(&cfg);
-	cfg.options = options;
-	cfg.page_size = pagesize;
-	m = h_boot(&cfg);
-	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
-	return m;
-}
-
 static bool
 pool_exists(struct nbm_machine *m, const char *name)
 {
@@ -71,7 +57,7 @@ expect_class(size_t size, const char *name)
 ATF_TC_WITHOUT_HEAD(classes_amd64);
 ATF_TC_BODY(classes_amd64, tc)
 {
-	struct nbm_machine *m = boot_opts(0, 4096);
+	struct nbm_machine *m = h_boot_opts_enter(0, 4096);
 	static const char *const made[] = {
 		"kmem-00008", "kmem-00016", "kmem-00032", "kmem-00064",
 		"kmem-00128", "kmem-00192", "kmem-00256", "kmem-00320",
@@ -111,7 +97,7 @@ ATF_TC_BODY(classes_amd64, tc)
 ATF_TC_WITHOUT_HEAD(classes_diagnostic);
 ATF_TC_BODY(classes_diagnostic, tc)
 {
-	struct nbm_machine *m = boot_opts(NBM_OPT_DIAGNOSTIC, 4096);
+	struct nbm_machine *m = h_boot_opts_enter(NBM_OPT_DIAGNOSTIC, 4096);
 
 	/* spec 3.3, DIAGNOSTIC column: KMEM_SIZE adds 8 bytes */
 	expect_class(1, "kmem-00016");
@@ -133,7 +119,7 @@ ATF_TC_BODY(classes_diagnostic, tc)
 ATF_TC_WITHOUT_HEAD(classes_16k_pages);
 ATF_TC_BODY(classes_16k_pages, tc)
 {
-	struct nbm_machine *m = boot_opts(0, 16384);
+	struct nbm_machine *m = h_boot_opts_enter(0, 16384);
 
 	ATF_CHECK(pool_exists(m, "kmem-08192"));
 	ATF_CHECK(pool_exists(m, "kmem-16384"));
@@ -145,7 +131,7 @@ ATF_TC_BODY(classes_16k_pages, tc)
 ATF_TC_WITHOUT_HEAD(large_path);
 ATF_TC_BODY(large_path, tc)
 {
-	struct nbm_machine *m = boot_opts(0, 4096);
+	struct nbm_machine *m = h_boot_opts_enter(0, 4096);
 	struct nbm_kmem_stats ks0, ks;
 	struct nbm_uvmexp ux0, ux;
 	char buf[32];
@@ -172,7 +158,7 @@ ATF_TC_BODY(large_path, tc)
 ATF_TC_WITHOUT_HEAD(zalloc_and_strings);
 ATF_TC_BODY(zalloc_and_strings, tc)
 {
-	struct nbm_machine *m = boot_opts(NBM_OPT_DIAGNOSTIC, 4096);
+	struct nbm_machine *m = h_boot_opts_enter(NBM_OPT_DIAGNOSTIC, 4096);
 	char stackbuf[16], *s, *t;
 	size_t len, i;
 	unsigned char *z;
@@ -250,7 +236,7 @@ ATF_TC_BODY(context_rules, tc)
 	struct nbm_machine *m;
 	int ok = 0;
 
-	m = boot_opts(0, 4096);
+	m = h_boot_opts_enter(0, 4096);
 	ATF_REQUIRE_EQ(nbm_cpu_interrupt(IPL_VM, false, intr_alloc_ok, &ok),
 	    0);
 	ATF_CHECK_EQ(ok, 1);
@@ -259,11 +245,11 @@ ATF_TC_BODY(context_rules, tc)
 	ATF_CHECK(strstr(h_panicmsg(), "kernel diagnostic assertion "
 	    "\"!cpu_intr_p() && !cpu_softintr_p()\" failed") != NULL);
 	h_shutdown(m);
-	m = boot_opts(0, 4096);
+	m = h_boot_opts_enter(0, 4096);
 	h_expect_panic(m, alloc_from_softintr, NULL,
 	    "kmem(9) should not be used from the interrupt context");
 	h_shutdown(m);
-	m = boot_opts(0, 4096);
+	m = h_boot_opts_enter(0, 4096);
 	h_expect_panic(m, alloc_zero, NULL,
 	    "kernel diagnostic assertion \"requested_size > 0\" failed");
 	h_shutdown(m);
@@ -295,7 +281,7 @@ ATF_TC_BODY(kmem_size_checks, tc)
 	struct nbm_machine *m;
 	char expect[128], *p;
 
-	m = boot_opts(NBM_OPT_KMEM_SIZE, 4096);
+	m = h_boot_opts_enter(NBM_OPT_KMEM_SIZE, 4096);
 	h_expect_panic(m, wrong_size_free, &p, "!= allocated size");
 	snprintf(expect, sizeof(expect), "kmem_free(%p, 48) != allocated size",
 	    (void *)p);
@@ -303,7 +289,7 @@ ATF_TC_BODY(kmem_size_checks, tc)
 	ATF_CHECK(strstr(h_panicmsg(), "; overwrote?") != NULL);
 	h_shutdown(m);
 
-	m = boot_opts(NBM_OPT_KMEM_SIZE, 4096);
+	m = h_boot_opts_enter(NBM_OPT_KMEM_SIZE, 4096);
 	h_expect_panic(m, double_free, &p, "");
 	snprintf(expect, sizeof(expect), "kmem_free(%p, 40) != allocated size "
 	    "18446744073709551615; overwrote?", (void *)p);
@@ -311,7 +297,7 @@ ATF_TC_BODY(kmem_size_checks, tc)
 	h_shutdown(m);
 
 	/* Without the option nothing is checked. */
-	m = boot_opts(0, 4096);
+	m = h_boot_opts_enter(0, 4096);
 	ATF_CHECK_EQ(nbm_machine_try(m, wrong_size_free, &p), 0);
 	h_shutdown(m);
 }
@@ -328,7 +314,7 @@ overrun_redzone(void *arg)
 ATF_TC_WITHOUT_HEAD(kmem_redzone);
 ATF_TC_BODY(kmem_redzone, tc)
 {
-	struct nbm_machine *m = boot_opts(NBM_OPT_KMEM_REDZONE, 4096);
+	struct nbm_machine *m = h_boot_opts_enter(NBM_OPT_KMEM_REDZONE, 4096);
 	char *p;
 
 	p = kmem_alloc(30, KM_SLEEP);
@@ -366,7 +352,7 @@ ATF_TC_BODY(kmem_guard, tc)
 	char expect[64], *p;
 	int i;
 
-	m = boot_opts(NBM_OPT_KMEM_GUARD, 4096);
+	m = h_boot_opts_enter(NBM_OPT_KMEM_GUARD, 4096);
 	/* Allocations end against their guard page. */
 	p = kmem_alloc(100, KM_SLEEP);
 	ATF_CHECK_EQ(((uintptr_t)p + 100 + 7) % PAGE_SIZE / 8, 0);
@@ -384,7 +370,7 @@ ATF_TC_BODY(kmem_guard, tc)
 	ATF_CHECK(strstr(h_panicmsg(), expect) != NULL);
 	h_shutdown(m);
 
-	m = boot_opts(NBM_OPT_KMEM_GUARD, 4096);
+	m = h_boot_opts_enter(NBM_OPT_KMEM_GUARD, 4096);
 	h_expect_panic(m, guard_use_after_free, &p, "fatal page fault");
 	snprintf(expect, sizeof(expect), "cr2 0x%lx", (unsigned long)(p + 10));
 	ATF_CHECK(strstr(h_panicmsg(), expect) != NULL);
