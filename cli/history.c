@@ -233,7 +233,7 @@ hist_rate(struct hist *h, json_object *row)
 		v = &h->h_vals[i];
 		if (h->h_cols[i].hc_field == NULL ||
 		    h->h_cols[i].hc_field->sf_kind != NBM_STAT_COUNTER ||
-		    v->hv_type == HV_NULL)
+		    (v->hv_type != HV_INT && v->hv_type != HV_DOUBLE))
 			continue;
 		cur = v->hv_num;
 		if (isnew || dt <= 0)
@@ -248,29 +248,6 @@ hist_rate(struct hist *h, json_object *row)
 }
 
 /* ------------------------------------------------------------ values */
-
-/* fmt_num: a double with at most 6 decimals, trailing zeros dropped. */
-const char *
-fmt_num(double d, char *buf, size_t len)
-{
-	char *p;
-
-	if (!isfinite(d)) {
-		snprintf(buf, len, "%s", "nan");
-		return buf;
-	}
-	snprintf(buf, len, "%.6f", d);
-	if ((p = strchr(buf, '.')) != NULL) {
-		p += strlen(p) - 1;
-		while (*p == '0')
-			*p-- = '\0';
-		if (*p == '.')
-			*p = '\0';
-	}
-	if (strcmp(buf, "-0") == 0)
-		snprintf(buf, len, "0");
-	return buf;
-}
 
 /* Read the current row into h_vals. */
 static void
@@ -296,12 +273,17 @@ hist_values(struct hist *h, json_object *row)
 		case json_type_string:
 			v->hv_type = HV_STRING;
 			break;
+		case json_type_array:
+		case json_type_object:
+			v->hv_type = HV_JSON;
+			break;
 		default:
 			v->hv_type = HV_NULL;
 			break;
 		}
-		v->hv_text = v->hv_type == HV_STRING ?
-		    json_object_get_string(o) : NULL;
+		v->hv_text = v->hv_type == HV_STRING ? json_object_get_string(o) :
+		    v->hv_type == HV_JSON ? json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN) : NULL;
 	}
 	/* Labels are keys of the rate table: give numeric ones text too. */
 	for (i = 0; i < h->h_ncols; i++) {
@@ -514,6 +496,12 @@ put_value(struct export *e, int i)
 	case HV_DOUBLE:
 		fputs(fmt_num(v->hv_num, buf, sizeof(buf)), e->e_f);
 		break;
+	case HV_JSON:
+		if (e->e_format == 0)
+			csv_text(e->e_f, v->hv_text);
+		else
+			fputs(v->hv_text, e->e_f);
+		break;
 	case HV_STRING:
 		if (e->e_format == 0) {
 			csv_text(e->e_f, v->hv_text);
@@ -610,7 +598,7 @@ cmd_history_export(struct ctl *x)
 	p = hist_params(x, table, ARGSET(x, ARG_RUN) ?
 	    ARG(x, ARG_RUN)->pa_int : 0);
 	if (ARGSET(x, ARG_POOL))
-		json_object_object_add(p, "pool",
+		json_object_object_add(p, "name",
 		    json_object_new_string(ARG(x, ARG_POOL)->pa_str));
 	if (out != NULL && strcmp(out, "-") != 0) {
 		xasprintf(&tmp, "%s.tmp", out);
@@ -711,8 +699,8 @@ diff_row(struct hist *h, json_object *row)
 	for (c = 0; c < h->h_ncols; c++) {
 		f = h->h_cols[c].hc_field;
 		if (f == NULL || f->sf_kind == NBM_STAT_LABEL ||
-		    h->h_vals[c].hv_type == HV_NULL ||
-		    h->h_vals[c].hv_type == HV_STRING)
+		    (h->h_vals[c].hv_type != HV_INT &&
+		    h->h_vals[c].hv_type != HV_DOUBLE))
 			continue;
 		o->do_val[d->d_side][f - h->h_rec->sr_fields] =
 		    h->h_vals[c].hv_num;

@@ -8,13 +8,13 @@
 #include <nbmem/stats.h>
 
 /* A value of the current row. */
-enum hv_type { HV_NULL, HV_INT, HV_DOUBLE, HV_STRING };
+enum hv_type { HV_NULL, HV_INT, HV_DOUBLE, HV_STRING, HV_JSON };
 
 struct hist_val {
 	enum hv_type	 hv_type;	/* what it holds */
 	int64_t		 hv_int;	/* HV_INT */
 	double		 hv_num;	/* HV_INT and HV_DOUBLE */
-	const char	*hv_text;	/* strings; numbers as text too */
+	const char	*hv_text;	/* strings, JSON text, numbers */
 	char		 hv_buf[40];	/* hv_text of a number */
 };
 
@@ -56,6 +56,5 @@ const struct nbm_stat_field *hist_field(const struct nbm_stat_record *,
 int	hist_stream(struct ctl *, struct hist *, json_object *params);
 json_object *hist_params(struct ctl *, const char *table, int64_t run);
 int64_t	hist_last_run(struct ctl *);
-const char *fmt_num(double, char *, size_t);
 
 #endif /* NBMCTL_HISTORY_H */

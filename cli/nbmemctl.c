@@ -20,33 +20,44 @@
 
 static int cmd_help(struct ctl *);
 
-#define ACT_OFFLINE	0x01	/* connects itself, after its own checks */
+#define AE_OFFLINE	0x01	/* connects itself, after its own checks */
 
 static const struct {
 	enum action	  ae_action;
 	int		(*ae_fn)(struct ctl *);
 	int		  ae_flags;
 } actions[] = {
-	{ A_HELP, cmd_help, ACT_OFFLINE },
-	{ A_SHOW_MACHINE, cmd_show, 0 },
-	{ A_SHOW_POOLS, cmd_show, 0 },
-	{ A_SHOW_CACHES, cmd_show, 0 },
-	{ A_SHOW_KMEM, cmd_show, 0 },
-	{ A_SHOW_VMEM, cmd_show, 0 },
-	{ A_SHOW_EXTENT, cmd_show, 0 },
-	{ A_SHOW_INTR, cmd_show, 0 },
-	{ A_SHOW_EVENTS, cmd_show, 0 },
-	{ A_VMSTAT, cmd_vmstat, ACT_OFFLINE },
-	{ A_MACHINE_INFO, cmd_show, 0 },
-	{ A_MACHINE_BOOT, cmd_machine, 0 },
-	{ A_MACHINE_REBOOT, cmd_machine, 0 },
-	{ A_MACHINE_SHUTDOWN, cmd_machine, 0 },
-	{ A_HISTORY_RUNS, cmd_history_runs, 0 },
-	{ A_HISTORY_EXPORT, cmd_history_export, ACT_OFFLINE },
-	{ A_HISTORY_PLOT, cmd_history_plot, ACT_OFFLINE },
-	{ A_HISTORY_DIFF, cmd_history_diff, 0 },
-	{ A_TOP, cmd_top, ACT_OFFLINE },
-	{ A_PING, cmd_ping, 0 },
+	{ ACT_HELP, cmd_help, AE_OFFLINE },
+	{ ACT_SHOW_MACHINE, cmd_show, 0 },
+	{ ACT_SHOW_POOLS, cmd_show, 0 },
+	{ ACT_SHOW_CACHES, cmd_show, 0 },
+	{ ACT_SHOW_KMEM, cmd_show, 0 },
+	{ ACT_SHOW_VMEM, cmd_show, 0 },
+	{ ACT_SHOW_EXTENT, cmd_show, 0 },
+	{ ACT_SHOW_INTR, cmd_show, 0 },
+	{ ACT_SHOW_EVENTS, cmd_show, 0 },
+	{ ACT_VMSTAT, cmd_vmstat, AE_OFFLINE },
+	{ ACT_MACHINE_INFO, cmd_show, 0 },
+	{ ACT_MACHINE_BOOT, cmd_machine, 0 },
+	{ ACT_MACHINE_REBOOT, cmd_machine, 0 },
+	{ ACT_MACHINE_SHUTDOWN, cmd_machine, 0 },
+	{ ACT_POOL_CREATE, cmd_change, 0 },
+	{ ACT_POOL_DESTROY, cmd_change, 0 },
+	{ ACT_POOL_SETLOWAT, cmd_change, 0 },
+	{ ACT_POOL_SETHIWAT, cmd_change, 0 },
+	{ ACT_POOL_SETHARDLIMIT, cmd_change, 0 },
+	{ ACT_POOL_PRIME, cmd_change, 0 },
+	{ ACT_POOL_RECLAIM, cmd_change, 0 },
+	{ ACT_INTR_LIST, cmd_show, 0 },
+	{ ACT_INTR_ADD, cmd_change, 0 },
+	{ ACT_INTR_SET, cmd_change, 0 },
+	{ ACT_INTR_REMOVE, cmd_change, 0 },
+	{ ACT_HISTORY_RUNS, cmd_history_runs, 0 },
+	{ ACT_HISTORY_EXPORT, cmd_history_export, AE_OFFLINE },
+	{ ACT_HISTORY_PLOT, cmd_history_plot, AE_OFFLINE },
+	{ ACT_HISTORY_DIFF, cmd_history_diff, 0 },
+	{ ACT_TOP, cmd_top, AE_OFFLINE },
+	{ ACT_PING, cmd_ping, 0 },
 };
 
 /*
@@ -71,6 +82,21 @@ static const struct {
 	{ "", "shutting-down", "nbmemd is stopping; start it again" },
 	{ "", "history-unavailable",
 	    "nbmemd's history database failed; its log says why" },
+	{ "", "no-such-pool", "`nbmemctl show pools' lists the pools" },
+	{ "", "no-cache", "`nbmemctl show caches' lists the pool caches" },
+	{ "", "no-such-arena", "`nbmemctl show vmem' lists the arenas" },
+	{ "", "no-such-extent", "`nbmemctl show extent' lists the extents" },
+	{ "", "no-such-source",
+	    "`nbmemctl intr list' lists the interrupt sources" },
+	{ "pool.create", "exists",
+	    "`nbmemctl show pools' lists the names taken" },
+	{ "intr.add", "exists",
+	    "`nbmemctl intr list' lists the names taken" },
+	{ "pool.destroy", "pool-busy",
+	    "free its items first (stop the workload that holds them)" },
+	{ "", "not-owned",
+	    "only what `nbmemctl pool create' or `intr add' made may be "
+	    "changed so" },
 };
 
 static volatile sig_atomic_t interrupted;
@@ -332,7 +358,7 @@ main(int argc, char **argv)
 		    parse_action_name(res.action));
 		exit(EXIT_DAEMON);
 	}
-	if (!(actions[i].ae_flags & ACT_OFFLINE) &&
+	if (!(actions[i].ae_flags & AE_OFFLINE) &&
 	    (rv = ctl_connect(x)) != 0)
 		exit(rv);
 	rv = actions[i].ae_fn(x);

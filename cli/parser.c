@@ -6,7 +6,7 @@
  * entry is a word that may come next and the table that follows it:
  *
  *	T_END		the command may end here
- *	T_KEYWORD	a fixed word; its value, when not A_NONE, is the action
+ *	T_KEYWORD	a fixed word; its value, when not ACT_NONE, is the action
  *	T_FLAG		a fixed word (--rate) that sets an argument
  *	T_OPTION	a fixed word (--cpus) followed by the argument's value
  *	T_VALUE		a positional argument (a pool's name); the keyword
@@ -57,6 +57,7 @@ struct token {
 enum value_kind {
 	V_STR,		/* any non-empty word */
 	V_INT,		/* integer, decimal or 0x hexadecimal */
+	V_NUM,		/* a number, from as_min to as_max */
 	V_SIZE,		/* bytes: an integer with an optional K/M/G/T */
 	V_DUR,		/* seconds: 10, 10s, 500ms, 2m, 1h */
 	V_TIME,		/* Unix time, a date, or -DURATION before now */
@@ -82,8 +83,14 @@ static const char *const views[] = {
 	"pools", "caches", "vmem", "extents", "cpus", "intr", NULL
 };
 static const char *const ipls[] = {
-	"none", "softclock", "softbio", "softnet", "softserial", "vm",
-	"sched", "high", NULL
+	"none", "preempt", "softclock", "softbio", "softnet", "softserial",
+	"vm", "sched", "high", NULL
+};
+static const char *const intr_ipls[] = { "vm", "sched", "high", NULL };
+static const char *const dists[] = { "periodic", "poisson", "burst", NULL };
+static const char *const targets[] = { "cpu", "all", "rr", NULL };
+static const char *const prflags[] = {
+	"PR_NOTOUCH", "PR_NOALIGN", "PR_LARGECACHE", "PR_PSERIALIZE", NULL
 };
 static const char *const dbgopts[] = {
 	"DIAGNOSTIC", "DEBUG", "KMEM_SIZE", "KMEM_REDZONE", "KMEM_GUARD",
@@ -113,16 +120,25 @@ static const struct argspec argspecs[ARG_MAX] = {
 	[ARG_HZ] =	 { V_INT, "N", 1, 10000, NULL, 0 },
 	[ARG_OPTION] =	 { V_ENUM, "OPTION", 0, 0, dbgopts, 1 },
 	[ARG_KVASIZE] =	 { V_SIZE, "BYTES", 0, I64MAX, NULL, 0 },
-	[ARG_SIZE] =	 { V_SIZE, "SIZE", 1, (int64_t)1 << 30, NULL, 0 },
+	[ARG_SIZE] =	 { V_SIZE, "SIZE", 1, 65536, NULL, 0 },
 	[ARG_ALIGN] =	 { V_SIZE, "BYTES", 0, 65536, NULL, 0 },
 	[ARG_IPL] =	 { V_ENUM, "IPL", 0, 0, ipls, 0 },
 	[ARG_CACHE] =	 { V_STR, NULL, 0, 0, NULL, 0 },
-	[ARG_COUNT] =	 { V_INT, "N", 0, I64MAX, NULL, 0 },
+	[ARG_PRFLAG] =	 { V_ENUM, "FLAG", 0, 0, prflags, 1 },
+	[ARG_LOWAT] =	 { V_INT, "N", 0, INT32_MAX, NULL, 0 },
+	[ARG_HIWAT] =	 { V_INT, "N", 0, INT32_MAX, NULL, 0 },
+	[ARG_HARDLIMIT] = { V_INT, "N", 1, INT32_MAX, NULL, 0 },
+	[ARG_COUNT] =	 { V_INT, "N", 0, INT32_MAX, NULL, 0 },
 	[ARG_WARN] =	 { V_STR, "MESSAGE", 0, 0, NULL, 0 },
 	[ARG_RATECAP] =	 { V_INT, "SECONDS", 0, 86400, NULL, 0 },
-	[ARG_RATE_HZ] =	 { V_INT, "HZ", 0, 1000000, NULL, 0 },
-	[ARG_CPU] =	 { V_INT, "CPU", 0, 255, NULL, 1 },
-	[ARG_ALLOC] =	 { V_SIZE, "BYTES", 0, (int64_t)1 << 30, NULL, 0 },
+	[ARG_INTR_IPL] = { V_ENUM, "IPL", 0, 0, intr_ipls, 0 },
+	[ARG_RATE_HZ] =	 { V_NUM, "HZ", 0, 10000000, NULL, 0 },
+	[ARG_DIST] =	 { V_ENUM, "DIST", 0, 0, dists, 0 },
+	[ARG_BURST] =	 { V_INT, "N", 1, 100000, NULL, 0 },
+	[ARG_TARGET] =	 { V_ENUM, "TARGET", 0, 0, targets, 0 },
+	[ARG_CPU] =	 { V_INT, "CPU", 0, 255, NULL, 0 },
+	[ARG_PAUSE] =	 { V_STR, NULL, 0, 0, NULL, 0 },
+	[ARG_RESUME] =	 { V_STR, NULL, 0, 0, NULL, 0 },
 	[ARG_POOL] =	 { V_STR, "POOL", 0, 0, NULL, 0 },
 	[ARG_SINCE] =	 { V_TIME, "TIME", 0, 0, NULL, 0 },
 	[ARG_UNTIL] =	 { V_TIME, "TIME", 0, 0, NULL, 0 },
@@ -134,8 +150,7 @@ static const struct argspec argspecs[ARG_MAX] = {
 	[ARG_INTERVAL] = { V_DUR, "T", 0, 0, NULL, 0 },
 	[ARG_LIMIT] =	 { V_INT, "N", 1, 1000, NULL, 0 },
 	[ARG_VIEW] =	 { V_ENUM, "VIEW", 0, 0, views, 0 },
-	[ARG_ONCE] =	 { V_STR, NULL, 0, 0, NULL, 0 },
-	[ARG_WAIT] =	 { V_STR, NULL, 0, 0, NULL, 0 },
+	[ARG_DETACH] =	 { V_STR, NULL, 0, 0, NULL, 0 },
 	[ARG_COUNT_PING] = { V_INT, "N", 1, 1000000, NULL, 0 },
 };
 
@@ -173,20 +188,20 @@ static const struct token t_events[] = {
 };
 
 static const struct token t_show[] = {
-	{ T_KEYWORD, "machine", A_SHOW_MACHINE, t_end,
+	{ T_KEYWORD, "machine", ACT_SHOW_MACHINE, t_end,
 	    "the machine: state, configuration, uptime" },
-	{ T_KEYWORD, "pools", A_SHOW_POOLS, t_opt_pool,
+	{ T_KEYWORD, "pools", ACT_SHOW_POOLS, t_opt_pool,
 	    "pools (vmstat -m columns), or one pool in detail" },
-	{ T_KEYWORD, "caches", A_SHOW_CACHES, t_opt_pool,
+	{ T_KEYWORD, "caches", ACT_SHOW_CACHES, t_opt_pool,
 	    "pool caches (vmstat -C columns), or one per CPU" },
-	{ T_KEYWORD, "kmem", A_SHOW_KMEM, t_end,
+	{ T_KEYWORD, "kmem", ACT_SHOW_KMEM, t_end,
 	    "kmem(9): size classes and large allocations" },
-	{ T_KEYWORD, "vmem", A_SHOW_VMEM, t_opt_arena,
+	{ T_KEYWORD, "vmem", ACT_SHOW_VMEM, t_opt_arena,
 	    "vmem(9) arenas, or one in detail" },
-	{ T_KEYWORD, "extent", A_SHOW_EXTENT, t_opt_extent,
+	{ T_KEYWORD, "extent", ACT_SHOW_EXTENT, t_opt_extent,
 	    "extent(9) maps, or one in detail" },
-	{ T_KEYWORD, "intr", A_SHOW_INTR, t_end, "interrupt sources" },
-	{ T_KEYWORD, "events", A_SHOW_EVENTS, t_events,
+	{ T_KEYWORD, "intr", ACT_SHOW_INTR, t_end, "interrupt sources" },
+	{ T_KEYWORD, "events", ACT_SHOW_EVENTS, t_events,
 	    "events: boots, panics, hard limits, workloads" },
 	ENDTABLE
 };
@@ -205,7 +220,7 @@ static const struct token t_vmstat[] = {
 	{ T_OPTION, "--seed", ARG_SEED, next, "the workload's seed" },	\
 	{ T_OPTION, "--param", ARG_PARAM, next,				\
 	    "a workload parameter (repeatable)" },			\
-	{ T_FLAG, "--detach", ARG_WAIT, next,				\
+	{ T_FLAG, "--detach", ARG_DETACH, next,				\
 	    "start it and return at once" }
 
 static const struct token t_run_opts[] = {
@@ -227,13 +242,13 @@ static const struct token t_opt_id[] = {
 };
 
 static const struct token t_workload[] = {
-	{ T_KEYWORD, "list", A_WORKLOAD_LIST, t_end,
+	{ T_KEYWORD, "list", ACT_WORKLOAD_LIST, t_end,
 	    "the built-in workloads and their parameters" },
-	{ T_KEYWORD, "show", A_WORKLOAD_SHOW, t_opt_id,
+	{ T_KEYWORD, "show", ACT_WORKLOAD_SHOW, t_opt_id,
 	    "a built-in workload, or the running one" },
-	{ T_KEYWORD, "status", A_WORKLOAD_STATUS, t_end,
+	{ T_KEYWORD, "status", ACT_WORKLOAD_STATUS, t_end,
 	    "the running workload's progress" },
-	{ T_KEYWORD, "stop", A_WORKLOAD_STOP, t_end,
+	{ T_KEYWORD, "stop", ACT_WORKLOAD_STOP, t_end,
 	    "stop the running workload" },
 	ENDTABLE
 };
@@ -267,13 +282,13 @@ static const struct token t_boot[] = {
 };
 
 static const struct token t_machine[] = {
-	{ T_KEYWORD, "info", A_MACHINE_INFO, t_end,
+	{ T_KEYWORD, "info", ACT_MACHINE_INFO, t_end,
 	    "state, configuration and uptime" },
-	{ T_KEYWORD, "boot", A_MACHINE_BOOT, t_boot,
+	{ T_KEYWORD, "boot", ACT_MACHINE_BOOT, t_boot,
 	    "boot a machine (the configured one, changed by the options)" },
-	{ T_KEYWORD, "reboot", A_MACHINE_REBOOT, t_boot,
+	{ T_KEYWORD, "reboot", ACT_MACHINE_REBOOT, t_boot,
 	    "shut the machine down and boot another" },
-	{ T_KEYWORD, "shutdown", A_MACHINE_SHUTDOWN, t_end,
+	{ T_KEYWORD, "shutdown", ACT_MACHINE_SHUTDOWN, t_end,
 	    "shut the machine down" },
 	ENDTABLE
 };
@@ -286,6 +301,18 @@ static const struct token t_pool_create_opts[] = {
 	    "highest IPL the pool is used at (none)" },
 	{ T_FLAG, "--cache", ARG_CACHE, t_pool_create_opts,
 	    "a pool_cache(9) in front of the pool" },
+	{ T_OPTION, "--flag", ARG_PRFLAG, t_pool_create_opts,
+	    "PR_NOTOUCH, PR_NOALIGN, PR_LARGECACHE, PR_PSERIALIZE" },
+	{ T_OPTION, "--lowat", ARG_LOWAT, t_pool_create_opts,
+	    "pool_setlowat(9) at once" },
+	{ T_OPTION, "--hiwat", ARG_HIWAT, t_pool_create_opts,
+	    "pool_sethiwat(9) at once" },
+	{ T_OPTION, "--hardlimit", ARG_HARDLIMIT, t_pool_create_opts,
+	    "pool_sethardlimit(9) at once" },
+	{ T_OPTION, "--warn", ARG_WARN, t_pool_create_opts,
+	    "message when the hard limit fails a get" },
+	{ T_OPTION, "--ratecap", ARG_RATECAP, t_pool_create_opts,
+	    "seconds between two such messages (60)" },
 	ENDTABLE
 };
 
@@ -334,37 +361,38 @@ static const struct token t_hardlimit[] = {
 	ENDTABLE
 };
 
-static const struct token t_pool_opt_name[] = {
-	END,
-	{ T_VALUE, "POOL", ARG_NAME, t_end, "only this pool" },
-	ENDTABLE
-};
-
 static const struct token t_pool[] = {
-	{ T_KEYWORD, "create", A_POOL_CREATE, t_pool_create,
+	{ T_KEYWORD, "create", ACT_POOL_CREATE, t_pool_create,
 	    "pool_init(9) a pool (with --cache, pool_cache_init)" },
-	{ T_KEYWORD, "destroy", A_POOL_DESTROY, t_pool_name,
+	{ T_KEYWORD, "destroy", ACT_POOL_DESTROY, t_pool_name,
 	    "pool_destroy(9) a pool created with pool create" },
-	{ T_KEYWORD, "setlowat", A_POOL_SETLOWAT, t_pool_count_name,
+	{ T_KEYWORD, "setlowat", ACT_POOL_SETLOWAT, t_pool_count_name,
 	    "pool_setlowat(9): keep at least N free items" },
-	{ T_KEYWORD, "sethiwat", A_POOL_SETHIWAT, t_pool_count_name,
+	{ T_KEYWORD, "sethiwat", ACT_POOL_SETHIWAT, t_pool_count_name,
 	    "pool_sethiwat(9): keep at most N free items' pages" },
-	{ T_KEYWORD, "sethardlimit", A_POOL_SETHARDLIMIT, t_hardlimit,
+	{ T_KEYWORD, "sethardlimit", ACT_POOL_SETHARDLIMIT, t_hardlimit,
 	    "pool_sethardlimit(9): at most N items out" },
-	{ T_KEYWORD, "prime", A_POOL_PRIME, t_pool_count_name,
+	{ T_KEYWORD, "prime", ACT_POOL_PRIME, t_pool_count_name,
 	    "pool_prime(9): add pages for N items" },
-	{ T_KEYWORD, "reclaim", A_POOL_RECLAIM, t_pool_opt_name,
-	    "pool_reclaim(9): free idle pages (every pool)" },
+	{ T_KEYWORD, "reclaim", ACT_POOL_RECLAIM, t_pool_name,
+	    "pool_reclaim(9): give idle pages back" },
 	ENDTABLE
 };
 
 #define INTR_OPTIONS(next)						\
-	{ T_OPTION, "--ipl", ARG_IPL, next, "the handler's IPL" },	\
-	{ T_OPTION, "--rate", ARG_RATE_HZ, next, "interrupts a second" },\
+	{ T_OPTION, "--ipl", ARG_INTR_IPL, next,			\
+	    "the handler's IPL: vm (default), sched or high" },	\
+	{ T_OPTION, "--rate", ARG_RATE_HZ, next,			\
+	    "arrivals a second (100)" },				\
+	{ T_OPTION, "--distribution", ARG_DIST, next,			\
+	    "arrivals: periodic (default), poisson or burst" },	\
+	{ T_OPTION, "--burst", ARG_BURST, next,				\
+	    "arrivals a burst" },					\
+	{ T_OPTION, "--target", ARG_TARGET, next,			\
+	    "cpu (default), all, or rr (the CPUs in turn)" },		\
 	{ T_OPTION, "--cpu", ARG_CPU, next,				\
-	    "a CPU it is delivered to (repeatable)" },			\
-	{ T_OPTION, "--alloc", ARG_ALLOC, next,				\
-	    "bytes the handler allocates and frees" }
+	    "the CPU of --target cpu (0)" },				\
+	{ T_FLAG, "--pause", ARG_PAUSE, next, "hold its arrivals" }
 
 static const struct token t_intr_opts[] = {
 	END,
@@ -372,8 +400,23 @@ static const struct token t_intr_opts[] = {
 	ENDTABLE
 };
 
-static const struct token t_intr_name[] = {
-	{ T_VALUE, "SOURCE", ARG_NAME, t_intr_opts, "an interrupt source" },
+static const struct token t_intr_add[] = {
+	{ T_VALUE, "SOURCE", ARG_NAME, t_intr_opts,
+	    "the new source's name" },
+	ENDTABLE
+};
+
+static const struct token t_intr_set_opts[] = {
+	END,
+	INTR_OPTIONS(t_intr_set_opts),
+	{ T_FLAG, "--resume", ARG_RESUME, t_intr_set_opts,
+	    "let its arrivals come again" },
+	ENDTABLE
+};
+
+static const struct token t_intr_set[] = {
+	{ T_VALUE, "SOURCE", ARG_NAME, t_intr_set_opts,
+	    "an interrupt source" },
 	ENDTABLE
 };
 
@@ -383,12 +426,12 @@ static const struct token t_intr_remove[] = {
 };
 
 static const struct token t_intr[] = {
-	{ T_KEYWORD, "list", A_INTR_LIST, t_end, "interrupt sources" },
-	{ T_KEYWORD, "add", A_INTR_ADD, t_intr_name,
+	{ T_KEYWORD, "list", ACT_INTR_LIST, t_end, "interrupt sources" },
+	{ T_KEYWORD, "add", ACT_INTR_ADD, t_intr_add,
 	    "add an interrupt source" },
-	{ T_KEYWORD, "set", A_INTR_SET, t_intr_name,
+	{ T_KEYWORD, "set", ACT_INTR_SET, t_intr_set,
 	    "change an interrupt source" },
-	{ T_KEYWORD, "remove", A_INTR_REMOVE, t_intr_remove,
+	{ T_KEYWORD, "remove", ACT_INTR_REMOVE, t_intr_remove,
 	    "remove an interrupt source" },
 	ENDTABLE
 };
@@ -404,7 +447,7 @@ static const struct token t_trace_replay_opts[] = {
 	END,
 	{ T_OPTION, "--cpus", ARG_CPUS, t_trace_replay_opts,
 	    "CPUs the trace is replayed on" },
-	{ T_FLAG, "--detach", ARG_WAIT, t_trace_replay_opts,
+	{ T_FLAG, "--detach", ARG_DETACH, t_trace_replay_opts,
 	    "start it and return at once" },
 	ENDTABLE
 };
@@ -416,11 +459,11 @@ static const struct token t_trace_replay[] = {
 };
 
 static const struct token t_trace[] = {
-	{ T_KEYWORD, "record", A_TRACE_RECORD, t_end,
+	{ T_KEYWORD, "record", ACT_TRACE_RECORD, t_end,
 	    "record every allocation and free from now on" },
-	{ T_KEYWORD, "stop", A_TRACE_STOP, t_trace_stop,
+	{ T_KEYWORD, "stop", ACT_TRACE_STOP, t_trace_stop,
 	    "stop recording and write the trace" },
-	{ T_KEYWORD, "replay", A_TRACE_REPLAY, t_trace_replay,
+	{ T_KEYWORD, "replay", ACT_TRACE_REPLAY, t_trace_replay,
 	    "replay a trace as a workload" },
 	ENDTABLE
 };
@@ -480,13 +523,13 @@ static const struct token t_diff[] = {
 };
 
 static const struct token t_history[] = {
-	{ T_KEYWORD, "runs", A_HISTORY_RUNS, t_runs,
+	{ T_KEYWORD, "runs", ACT_HISTORY_RUNS, t_runs,
 	    "machines booted, newest first" },
-	{ T_KEYWORD, "export", A_HISTORY_EXPORT, t_export,
+	{ T_KEYWORD, "export", ACT_HISTORY_EXPORT, t_export,
 	    "samples as CSV, JSON or NDJSON" },
-	{ T_KEYWORD, "plot", A_HISTORY_PLOT, t_plot,
+	{ T_KEYWORD, "plot", ACT_HISTORY_PLOT, t_plot,
 	    "an SVG line chart of fields over time" },
-	{ T_KEYWORD, "diff", A_HISTORY_DIFF, t_diff,
+	{ T_KEYWORD, "diff", ACT_HISTORY_DIFF, t_diff,
 	    "per-pool differences between two runs" },
 	ENDTABLE
 };
@@ -509,24 +552,24 @@ static const struct token t_ping[] = {
 };
 
 static const struct token t_main[] = {
-	{ T_KEYWORD, "show", A_NONE, t_show, "the machine's state" },
-	{ T_KEYWORD, "vmstat", A_VMSTAT, t_vmstat,
+	{ T_KEYWORD, "show", ACT_NONE, t_show, "the machine's state" },
+	{ T_KEYWORD, "vmstat", ACT_VMSTAT, t_vmstat,
 	    "NetBSD's vmstat -m, -mW and -C, byte for byte" },
-	{ T_KEYWORD, "run", A_RUN, t_run,
+	{ T_KEYWORD, "run", ACT_RUN, t_run,
 	    "run a workload: progress, then a summary" },
-	{ T_KEYWORD, "workload", A_NONE, t_workload,
+	{ T_KEYWORD, "workload", ACT_NONE, t_workload,
 	    "built-in workloads, the running one" },
-	{ T_KEYWORD, "machine", A_NONE, t_machine,
+	{ T_KEYWORD, "machine", ACT_NONE, t_machine,
 	    "the simulated machine" },
-	{ T_KEYWORD, "pool", A_NONE, t_pool, "pool(9) operations" },
-	{ T_KEYWORD, "intr", A_NONE, t_intr, "interrupt sources" },
-	{ T_KEYWORD, "trace", A_NONE, t_trace,
+	{ T_KEYWORD, "pool", ACT_NONE, t_pool, "pool(9) operations" },
+	{ T_KEYWORD, "intr", ACT_NONE, t_intr, "interrupt sources" },
+	{ T_KEYWORD, "trace", ACT_NONE, t_trace,
 	    "record and replay allocation traces" },
-	{ T_KEYWORD, "history", A_NONE, t_history,
+	{ T_KEYWORD, "history", ACT_NONE, t_history,
 	    "the recorded statistics" },
-	{ T_KEYWORD, "top", A_TOP, t_top, "the live view" },
-	{ T_KEYWORD, "ping", A_PING, t_ping, "check that nbmemd answers" },
-	{ T_KEYWORD, "help", A_HELP, t_end, "every command" },
+	{ T_KEYWORD, "top", ACT_TOP, t_top, "the live view" },
+	{ T_KEYWORD, "ping", ACT_PING, t_ping, "check that nbmemd answers" },
+	{ T_KEYWORD, "help", ACT_HELP, t_end, "every command" },
 	ENDTABLE
 };
 
@@ -534,45 +577,45 @@ static const struct {
 	enum action	 an_action;
 	const char	*an_name;
 } action_names[] = {
-	{ A_HELP, "help" },
-	{ A_SHOW_MACHINE, "show machine" },
-	{ A_SHOW_POOLS, "show pools" },
-	{ A_SHOW_CACHES, "show caches" },
-	{ A_SHOW_KMEM, "show kmem" },
-	{ A_SHOW_VMEM, "show vmem" },
-	{ A_SHOW_EXTENT, "show extent" },
-	{ A_SHOW_INTR, "show intr" },
-	{ A_SHOW_EVENTS, "show events" },
-	{ A_VMSTAT, "vmstat" },
-	{ A_RUN, "run" },
-	{ A_WORKLOAD_LIST, "workload list" },
-	{ A_WORKLOAD_SHOW, "workload show" },
-	{ A_WORKLOAD_STATUS, "workload status" },
-	{ A_WORKLOAD_STOP, "workload stop" },
-	{ A_MACHINE_INFO, "machine info" },
-	{ A_MACHINE_BOOT, "machine boot" },
-	{ A_MACHINE_REBOOT, "machine reboot" },
-	{ A_MACHINE_SHUTDOWN, "machine shutdown" },
-	{ A_POOL_CREATE, "pool create" },
-	{ A_POOL_DESTROY, "pool destroy" },
-	{ A_POOL_SETLOWAT, "pool setlowat" },
-	{ A_POOL_SETHIWAT, "pool sethiwat" },
-	{ A_POOL_SETHARDLIMIT, "pool sethardlimit" },
-	{ A_POOL_PRIME, "pool prime" },
-	{ A_POOL_RECLAIM, "pool reclaim" },
-	{ A_INTR_LIST, "intr list" },
-	{ A_INTR_ADD, "intr add" },
-	{ A_INTR_SET, "intr set" },
-	{ A_INTR_REMOVE, "intr remove" },
-	{ A_TRACE_RECORD, "trace record" },
-	{ A_TRACE_STOP, "trace stop" },
-	{ A_TRACE_REPLAY, "trace replay" },
-	{ A_HISTORY_RUNS, "history runs" },
-	{ A_HISTORY_EXPORT, "history export" },
-	{ A_HISTORY_PLOT, "history plot" },
-	{ A_HISTORY_DIFF, "history diff" },
-	{ A_TOP, "top" },
-	{ A_PING, "ping" },
+	{ ACT_HELP, "help" },
+	{ ACT_SHOW_MACHINE, "show machine" },
+	{ ACT_SHOW_POOLS, "show pools" },
+	{ ACT_SHOW_CACHES, "show caches" },
+	{ ACT_SHOW_KMEM, "show kmem" },
+	{ ACT_SHOW_VMEM, "show vmem" },
+	{ ACT_SHOW_EXTENT, "show extent" },
+	{ ACT_SHOW_INTR, "show intr" },
+	{ ACT_SHOW_EVENTS, "show events" },
+	{ ACT_VMSTAT, "vmstat" },
+	{ ACT_RUN, "run" },
+	{ ACT_WORKLOAD_LIST, "workload list" },
+	{ ACT_WORKLOAD_SHOW, "workload show" },
+	{ ACT_WORKLOAD_STATUS, "workload status" },
+	{ ACT_WORKLOAD_STOP, "workload stop" },
+	{ ACT_MACHINE_INFO, "machine info" },
+	{ ACT_MACHINE_BOOT, "machine boot" },
+	{ ACT_MACHINE_REBOOT, "machine reboot" },
+	{ ACT_MACHINE_SHUTDOWN, "machine shutdown" },
+	{ ACT_POOL_CREATE, "pool create" },
+	{ ACT_POOL_DESTROY, "pool destroy" },
+	{ ACT_POOL_SETLOWAT, "pool setlowat" },
+	{ ACT_POOL_SETHIWAT, "pool sethiwat" },
+	{ ACT_POOL_SETHARDLIMIT, "pool sethardlimit" },
+	{ ACT_POOL_PRIME, "pool prime" },
+	{ ACT_POOL_RECLAIM, "pool reclaim" },
+	{ ACT_INTR_LIST, "intr list" },
+	{ ACT_INTR_ADD, "intr add" },
+	{ ACT_INTR_SET, "intr set" },
+	{ ACT_INTR_REMOVE, "intr remove" },
+	{ ACT_TRACE_RECORD, "trace record" },
+	{ ACT_TRACE_STOP, "trace stop" },
+	{ ACT_TRACE_REPLAY, "trace replay" },
+	{ ACT_HISTORY_RUNS, "history runs" },
+	{ ACT_HISTORY_EXPORT, "history export" },
+	{ ACT_HISTORY_PLOT, "history plot" },
+	{ ACT_HISTORY_DIFF, "history diff" },
+	{ ACT_TOP, "top" },
+	{ ACT_PING, "ping" },
 };
 
 const char *
@@ -774,6 +817,7 @@ set_value(struct parse_result *res, enum arg a, const char *what,
 	struct parse_arg *pa = &res->args[a];
 	struct timespec ts;
 	const char *eq;
+	char *end;
 	int64_t v = 0;
 	double d = 0;
 	int c;
@@ -807,6 +851,18 @@ set_value(struct parse_result *res, enum arg a, const char *what,
 			    "give ", what, word);
 			print_range(as);
 			fputc('\n', stderr);
+			return -1;
+		}
+		break;
+	case V_NUM:
+		errno = 0;
+		d = strtod(word, &end);
+		if (errno != 0 || end == word || *end != '\0' ||
+		    !isfinite(d) || d < as->as_min || d > as->as_max ||
+		    (d == 0 && as->as_min == 0)) {
+			fprintf(stderr, "nbmemctl: %s: \"%s\" is not a number "
+			    "above %" PRId64 " and at most %" PRId64 "\n", what,
+			    word, as->as_min, as->as_max);
 			return -1;
 		}
 		break;
@@ -1197,7 +1253,7 @@ parse(int argc, char **argv, struct parse_result *res)
 		i++;
 		switch (t->t_type) {
 		case T_KEYWORD:
-			if (t->t_value != A_NONE)
+			if (t->t_value != ACT_NONE)
 				res->action = (enum action)t->t_value;
 			cat(words, sizeof(words), " ", t->t_keyword);
 			break;

@@ -16,47 +16,47 @@
 #include <stdio.h>
 
 enum action {
-	A_NONE,
-	A_HELP,
-	A_SHOW_MACHINE,
-	A_SHOW_POOLS,
-	A_SHOW_CACHES,
-	A_SHOW_KMEM,
-	A_SHOW_VMEM,
-	A_SHOW_EXTENT,
-	A_SHOW_INTR,
-	A_SHOW_EVENTS,
-	A_VMSTAT,
-	A_RUN,
-	A_WORKLOAD_LIST,
-	A_WORKLOAD_SHOW,
-	A_WORKLOAD_STATUS,
-	A_WORKLOAD_STOP,
-	A_MACHINE_INFO,
-	A_MACHINE_BOOT,
-	A_MACHINE_REBOOT,
-	A_MACHINE_SHUTDOWN,
-	A_POOL_CREATE,
-	A_POOL_DESTROY,
-	A_POOL_SETLOWAT,
-	A_POOL_SETHIWAT,
-	A_POOL_SETHARDLIMIT,
-	A_POOL_PRIME,
-	A_POOL_RECLAIM,
-	A_INTR_LIST,
-	A_INTR_ADD,
-	A_INTR_SET,
-	A_INTR_REMOVE,
-	A_TRACE_RECORD,
-	A_TRACE_STOP,
-	A_TRACE_REPLAY,
-	A_HISTORY_RUNS,
-	A_HISTORY_EXPORT,
-	A_HISTORY_PLOT,
-	A_HISTORY_DIFF,
-	A_TOP,
-	A_PING,
-	A_COUNT
+	ACT_NONE,
+	ACT_HELP,
+	ACT_SHOW_MACHINE,
+	ACT_SHOW_POOLS,
+	ACT_SHOW_CACHES,
+	ACT_SHOW_KMEM,
+	ACT_SHOW_VMEM,
+	ACT_SHOW_EXTENT,
+	ACT_SHOW_INTR,
+	ACT_SHOW_EVENTS,
+	ACT_VMSTAT,
+	ACT_RUN,
+	ACT_WORKLOAD_LIST,
+	ACT_WORKLOAD_SHOW,
+	ACT_WORKLOAD_STATUS,
+	ACT_WORKLOAD_STOP,
+	ACT_MACHINE_INFO,
+	ACT_MACHINE_BOOT,
+	ACT_MACHINE_REBOOT,
+	ACT_MACHINE_SHUTDOWN,
+	ACT_POOL_CREATE,
+	ACT_POOL_DESTROY,
+	ACT_POOL_SETLOWAT,
+	ACT_POOL_SETHIWAT,
+	ACT_POOL_SETHARDLIMIT,
+	ACT_POOL_PRIME,
+	ACT_POOL_RECLAIM,
+	ACT_INTR_LIST,
+	ACT_INTR_ADD,
+	ACT_INTR_SET,
+	ACT_INTR_REMOVE,
+	ACT_TRACE_RECORD,
+	ACT_TRACE_STOP,
+	ACT_TRACE_REPLAY,
+	ACT_HISTORY_RUNS,
+	ACT_HISTORY_EXPORT,
+	ACT_HISTORY_PLOT,
+	ACT_HISTORY_DIFF,
+	ACT_TOP,
+	ACT_PING,
+	ACT_COUNT
 };
 
 /*
@@ -84,14 +84,23 @@ enum arg {
 	ARG_KVASIZE,		/* --kva-size */
 	ARG_SIZE,		/* pool create SIZE */
 	ARG_ALIGN,		/* pool create --align */
-	ARG_IPL,		/* --ipl */
+	ARG_IPL,		/* pool create --ipl */
 	ARG_CACHE,		/* pool create --cache */
+	ARG_PRFLAG,		/* pool create --flag PR_..., repeated */
+	ARG_LOWAT,		/* pool create --lowat */
+	ARG_HIWAT,		/* pool create --hiwat */
+	ARG_HARDLIMIT,		/* pool create --hardlimit */
 	ARG_COUNT,		/* setlowat/sethiwat/sethardlimit/prime N */
-	ARG_WARN,		/* sethardlimit --warn MESSAGE */
-	ARG_RATECAP,		/* sethardlimit --ratecap SECONDS */
+	ARG_WARN,		/* --warn MESSAGE */
+	ARG_RATECAP,		/* --ratecap SECONDS */
+	ARG_INTR_IPL,		/* intr --ipl */
 	ARG_RATE_HZ,		/* intr --rate */
-	ARG_CPU,		/* intr --cpu N, repeated */
-	ARG_ALLOC,		/* intr --alloc BYTES */
+	ARG_DIST,		/* intr --distribution */
+	ARG_BURST,		/* intr --burst */
+	ARG_TARGET,		/* intr --target */
+	ARG_CPU,		/* intr --cpu */
+	ARG_PAUSE,		/* intr --pause */
+	ARG_RESUME,		/* intr set --resume */
 	ARG_POOL,		/* --pool NAME */
 	ARG_SINCE,		/* --since TIME */
 	ARG_UNTIL,		/* --until TIME */
@@ -103,8 +112,7 @@ enum arg {
 	ARG_INTERVAL,		/* top/ping --interval */
 	ARG_LIMIT,		/* --limit N */
 	ARG_VIEW,		/* top --view */
-	ARG_ONCE,		/* top --once */
-	ARG_WAIT,		/* run --no-wait is ARG_WAIT unset */
+	ARG_DETACH,		/* run --detach */
 	ARG_COUNT_PING,		/* ping -c N */
 	ARG_MAX
 };
@@ -115,7 +123,7 @@ struct parse_arg {
 	bool		 pa_set;		/* given on the command line */
 	const char	*pa_str;		/* the (last) word given */
 	int64_t		 pa_int;		/* integer, size, enum index */
-	double		 pa_num;		/* duration or time, seconds */
+	double		 pa_num;		/* number; duration or time, s */
 	const char	*pa_list[PARSE_MAXLIST]; /* repeated values */
 	int		 pa_nlist;		/* entries in pa_list */
 };

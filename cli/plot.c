@@ -96,7 +96,7 @@ plot_row(struct hist *h, json_object *row)
 	for (i = 0; i < p->p_nf; i++) {
 		v = p->p_col[i] >= 0 ? &h->h_vals[p->p_col[i]] : NULL;
 		p->p_y[p->p_n * (size_t)p->p_nf + (size_t)i] = v == NULL ||
-		    v->hv_type == HV_NULL || v->hv_type == HV_STRING ? NAN :
+		    (v->hv_type != HV_INT && v->hv_type != HV_DOUBLE) ? NAN :
 		    v->hv_num;
 	}
 	p->p_n++;
@@ -398,7 +398,7 @@ cmd_history_plot(struct ctl *x)
 	p.p_h.h_rate = ARGSET(x, ARG_RATE);
 	params = hist_params(x, table, run);
 	if (p.p_pool != NULL)
-		json_object_object_add(params, "pool",
+		json_object_object_add(params, "name",
 		    json_object_new_string(p.p_pool));
 	if ((rv = hist_stream(x, &p.p_h, params)) != 0)
 		goto out;

@@ -29,17 +29,17 @@ static const struct show_entry {
 	size_t		 se_out_list;
 	size_t		 se_out_one;
 } show_table[] = {
-	{ A_SHOW_MACHINE, "machine.info", NULL, OUT(o_machine), 0 },
-	{ A_MACHINE_INFO, "machine.info", NULL, OUT(o_machine), 0 },
-	{ A_SHOW_POOLS, "pool.list", "pool.show", OUT(o_pools), OUT(o_pool) },
-	{ A_SHOW_CACHES, "cache.list", "cache.show", OUT(o_caches),
+	{ ACT_SHOW_MACHINE, "machine.info", NULL, OUT(o_machine), 0 },
+	{ ACT_MACHINE_INFO, "machine.info", NULL, OUT(o_machine), 0 },
+	{ ACT_SHOW_POOLS, "pool.list", "pool.show", OUT(o_pools), OUT(o_pool) },
+	{ ACT_SHOW_CACHES, "cache.list", "cache.show", OUT(o_caches),
 	    OUT(o_cache) },
-	{ A_SHOW_KMEM, "kmem.stats", NULL, OUT(o_kmem), 0 },
-	{ A_SHOW_VMEM, "vmem.list", "vmem.show", OUT(o_vmems), OUT(o_vmem) },
-	{ A_SHOW_EXTENT, "extent.list", "extent.show", OUT(o_extents),
+	{ ACT_SHOW_KMEM, "kmem.stats", NULL, OUT(o_kmem), 0 },
+	{ ACT_SHOW_VMEM, "vmem.list", "vmem.show", OUT(o_vmems), OUT(o_vmem) },
+	{ ACT_SHOW_EXTENT, "extent.list", "extent.show", OUT(o_extents),
 	    OUT(o_extent) },
-	{ A_SHOW_INTR, "intr.list", NULL, OUT(o_intr), 0 },
-	{ A_INTR_LIST, "intr.list", NULL, OUT(o_intr), 0 },
+	{ ACT_SHOW_INTR, "intr.list", NULL, OUT(o_intr), 0 },
+	{ ACT_INTR_LIST, "intr.list", NULL, OUT(o_intr), 0 },
 };
 
 typedef void output_fn(struct ctl *, json_object *);
@@ -103,7 +103,7 @@ cmd_show(struct ctl *x)
 	json_object *p = NULL, *r;
 	size_t i;
 
-	if (x->x_res->action == A_SHOW_EVENTS)
+	if (x->x_res->action == ACT_SHOW_EVENTS)
 		return show_events(x);
 	for (i = 0; i < sizeof(show_table) / sizeof(show_table[0]); i++)
 		if (show_table[i].se_action == x->x_res->action)
@@ -214,7 +214,7 @@ cmd_machine(struct ctl *x)
 	enum action a = x->x_res->action;
 	char b1[32];
 
-	if (a == A_MACHINE_SHUTDOWN) {
+	if (a == ACT_MACHINE_SHUTDOWN) {
 		r = ctl_call(x, "machine.shutdown", NULL);
 		if (x->x_json)
 			json_print(stdout, r);
@@ -228,7 +228,7 @@ cmd_machine(struct ctl *x)
 		return EXIT_USAGE;
 	p = json_object_new_object();
 	json_object_object_add(p, "config", cfg);
-	if (a == A_MACHINE_REBOOT)
+	if (a == ACT_MACHINE_REBOOT)
 		json_object_object_add(p, "replace",
 		    json_object_new_boolean(1));
 	if ((r = ctl_try(x, "machine.boot", p, &re)) == NULL) {

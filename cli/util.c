@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,29 @@ fmt_count(uint64_t v, char *buf, size_t len)
 		u++;
 	}
 	snprintf(buf, len, d < 10 ? "%.1f%c" : "%.0f%c", d, units[u]);
+	return buf;
+}
+
+/* fmt_num: a double with at most 6 decimals, trailing zeros dropped. */
+const char *
+fmt_num(double d, char *buf, size_t len)
+{
+	char *p;
+
+	if (!isfinite(d)) {
+		snprintf(buf, len, "%s", "nan");
+		return buf;
+	}
+	snprintf(buf, len, "%.6f", d);
+	if ((p = strchr(buf, '.')) != NULL) {
+		p += strlen(p) - 1;
+		while (*p == '0')
+			*p-- = '\0';
+		if (*p == '.')
+			*p = '\0';
+	}
+	if (strcmp(buf, "-0") == 0)
+		snprintf(buf, len, "0");
 	return buf;
 }
 

@@ -91,10 +91,15 @@ kill_daemon()
 	fi
 }
 
+# fail MESSAGE: fail the case; a message of many lines becomes one (ATF
+# takes a reason of one line only).
 fail()
 {
-	echo "$*" >> failures
-	atf_fail "$*"
+	local msg
+
+	msg=$(printf '%s' "$*" | tr '\n' '|' | cut -c1-2000)
+	echo "$msg" >> failures
+	atf_fail "$msg"
 }
 
 # run STATUS ARG...: nbmemctl ARG... on the test's daemon; require the

@@ -31,7 +31,7 @@ grammar_help_body()
 	    "machine shutdown" "pool create POOL SIZE" "pool destroy POOL" \
 	    "pool setlowat POOL N" "pool sethiwat POOL N" \
 	    "pool sethardlimit POOL N" "pool prime POOL N" \
-	    "pool reclaim [POOL]" "intr list" "intr add SOURCE" \
+	    "pool reclaim POOL" "intr list" "intr add SOURCE" \
 	    "intr set SOURCE" "intr remove SOURCE" "trace record" \
 	    "trace stop" "trace replay FILE" "history runs" \
 	    "history export [--run RUN]" "--format csv|json|ndjson" \
