@@ -212,8 +212,7 @@ child_op_pool_list(struct child *c)
 		return;
 	}
 	c->c_result = json_object_new_object();
-	json_object_object_add(c->c_result, "pools",
-	    child_section(c, st, &nbmd_fs_pools, NULL));
+	child_blob(c, "pools", &nbmd_fs_pools, st->st_pools, st->st_npools);
 	nbm_stats_free(st);
 	a = json_object_new_array();
 	LIST_FOREACH(cp, &c->c_pools, cp_entry)
@@ -489,8 +488,7 @@ static void
 child_op_cache_list(struct child *c)
 {
 	struct nbm_stats *st;
-	json_object *a;
-	size_t i;
+	size_t i, n;
 	int error;
 
 	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
@@ -498,15 +496,14 @@ child_op_cache_list(struct child *c)
 		    strerror(error));
 		return;
 	}
-	a = json_object_new_array();
-	for (i = 0; i < st->st_npools; i++)
+	/* Keep the pools with a cache, in place. */
+	for (i = n = 0; i < st->st_npools; i++)
 		if (st->st_pools[i].pr_cache_meta_size != 0)
-			json_object_array_add(a, nbmd_record_json(
-			    &nbmd_fs_pools, &st->st_pools[i]));
+			st->st_pools[n++] = st->st_pools[i];
 	c->c_result = json_object_new_object();
-	json_object_object_add(c->c_result, "caches", a);
-	json_object_object_add(c->c_result, "cpus",
-	    child_section(c, st, &nbmd_fs_caches, NULL));
+	child_blob(c, "caches", &nbmd_fs_pools, st->st_pools, n);
+	child_blob(c, "cpus", &nbmd_fs_caches, st->st_cachecpu,
+	    st->st_ncachecpu);
 	nbm_stats_free(st);
 }
 
@@ -556,8 +553,8 @@ child_op_kmem_stats(struct child *c)
 {
 	struct nbm_kmem_stats ks;
 	struct nbm_stats *st;
-	json_object *a, *o;
-	size_t i;
+	json_object *o;
+	size_t i, n;
 	int error;
 
 	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
@@ -565,11 +562,10 @@ child_op_kmem_stats(struct child *c)
 		    strerror(error));
 		return;
 	}
-	a = json_object_new_array();
-	for (i = 0; i < st->st_npools; i++)
+	for (i = n = 0; i < st->st_npools; i++)
 		if (strncmp(st->st_pools[i].pr_wchan, "kmem-", 5) == 0)
-			json_object_array_add(a, nbmd_record_json(
-			    &nbmd_fs_pools, &st->st_pools[i]));
+			st->st_pools[n++] = st->st_pools[i];
+	child_blob(c, "classes", &nbmd_fs_pools, st->st_pools, n);
 	nbm_stats_free(st);
 	nbm_kmem_getstats(&ks);
 	o = json_object_new_object();
@@ -583,7 +579,6 @@ child_op_kmem_stats(struct child *c)
 	K(nclasses);
 #undef K
 	c->c_result = json_object_new_object();
-	json_object_object_add(c->c_result, "classes", a);
 	json_object_object_add(c->c_result, "large", o);
 }
 

@@ -14,7 +14,10 @@
  *	{"panic": "text", "op": NAME}	the machine panicked; exits 3
  *
  * An error answer carries the reason of proto.h as well:
- * {"id": N, "error": "text", "reason": "no-such-pool"}.  The operations
+ * {"id": N, "error": "text", "reason": "no-such-pool"}.  An answer with
+ * statistics records has them after its line, as they are in memory:
+ * {"id": N, "result": {...}, "blob": [[member, section, count], ...],
+ * "bloblen": BYTES}\n and BYTES bytes (fields.h).  The operations
  * are those of this file (info, snapshot, sample, the debug ones) and the
  * tables of child-pool.c, child-space.c and child-intr.c, named after the
  * methods they serve (child.h).
@@ -513,6 +516,8 @@ child_request(struct child *c, const char *line)
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_get(id));
 	if (c->c_error != NULL) {
+		json_object_put(c->c_blobdesc);
+		c->c_blobdesc = NULL;
 		json_object_put(c->c_result);
 		json_object_object_add(o, "error",
 		    json_object_new_string(c->c_error));
@@ -520,11 +525,23 @@ child_request(struct child *c, const char *line)
 		    proto_reason(c->c_reason)));
 		free(c->c_error);
 		c->c_error = NULL;
-	} else
+	} else {
 		json_object_object_add(o, "result", c->c_result != NULL ?
 		    c->c_result : json_object_new_object());
+		if (c->c_blobdesc != NULL) {
+			json_object_object_add(o, "blob",
+			    json_object_get(c->c_blobdesc));
+			json_object_object_add(o, "bloblen",
+			    json_object_new_uint64(c->c_bloblen));
+		}
+	}
 	c->c_result = NULL;
 	child_send(c, o);
+	if (c->c_blobdesc != NULL)
+		child_write(c->c_fd, c->c_blob, c->c_bloblen);
+	json_object_put(c->c_blobdesc);
+	c->c_blobdesc = NULL;
+	c->c_bloblen = 0;
 	json_object_put(empty);
 	json_object_put(req);
 }

@@ -367,7 +367,8 @@ cmd_forward_done(void *arg, json_object *reply, enum proto_err err,
 	size_t n;
 
 	if (err == PROTO_OK) {
-		request_reply(rq, json_object_get(reply));
+		request_reply(rq, nbmd_blob_of(reply) != NULL ?
+		    nbmd_blob_json(reply) : json_object_get(reply));
 		return;
 	}
 	if (err == PROTO_E_BAD_PARAMS && strncmp(msg, "params.", 7) == 0 &&
