@@ -76,6 +76,21 @@ child_section(struct child *c, const struct nbm_stats *st,
 	return a;
 }
 
+/* child_stats: a statistics snapshot, or NULL with the error set. */
+struct nbm_stats *
+child_stats(struct child *c)
+{
+	struct nbm_stats *st;
+	int error;
+
+	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
+		child_fail(c, PROTO_E_INTERNAL, "nbm_stats_snapshot: %s",
+		    strerror(error));
+		return NULL;
+	}
+	return st;
+}
+
 /*
  * child_blob: n records of fs to go after the answer, as its member
  * called member.
@@ -111,13 +126,9 @@ child_snapshot(struct child *c)
 	json_object *o;
 	const void *recs;
 	size_t i, n;
-	int error;
 
-	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
-		child_fail(c, PROTO_E_INTERNAL, "nbm_stats_snapshot: %s",
-		    strerror(error));
+	if ((st = child_stats(c)) == NULL)
 		return NULL;
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "uptime_ns",
 	    json_object_new_uint64(st->st_machine.ms_uptime_ns));

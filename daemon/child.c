@@ -193,51 +193,6 @@ child_fail(struct child *c, enum proto_err e, const char *fmt, ...)
 	c->c_reason = e;
 }
 
-/* Arguments, as the daemon checked them; dflt when absent. */
-bool
-child_has(struct child *c, const char *key)
-{
-
-	return json_object_object_get_ex(c->c_args, key, NULL);
-}
-
-const char *
-child_str(struct child *c, const char *key, const char *dflt)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(c->c_args, key, &v) &&
-	    json_object_is_type(v, json_type_string) ?
-	    json_object_get_string(v) : dflt;
-}
-
-int64_t
-child_int(struct child *c, const char *key, int64_t dflt)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(c->c_args, key, &v) ?
-	    json_object_get_int64(v) : dflt;
-}
-
-double
-child_num(struct child *c, const char *key, double dflt)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(c->c_args, key, &v) ?
-	    json_object_get_double(v) : dflt;
-}
-
-bool
-child_bool(struct child *c, const char *key, bool dflt)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(c->c_args, key, &v) ?
-	    json_object_get_boolean(v) : dflt;
-}
-
 /* Interrupt priority levels by name (spl(9), x86 intrdefs.h). */
 static const char *const child_ipls[NIPL] = {
 	[IPL_NONE] = "none",
@@ -335,7 +290,7 @@ child_op_sample(struct child *c)
 	uint64_t since, lost = 0;
 	size_t i, n, total = 0;
 
-	since = (uint64_t)child_int(c, "since", 0);
+	since = (uint64_t)proto_get_int(c->c_args, "since", 0);
 	child_op_snapshot(c);
 	if (c->c_result == NULL)
 		return;
@@ -376,7 +331,7 @@ static void
 child_op_panic(struct child *c)
 {
 
-	panic("%s", child_str(c, "message", "debug.panic requested"));
+	panic("%s", proto_get_string(c->c_args, "message", "debug.panic requested"));
 }
 
 /* op "crash" (debug.crash): die of SIGSEGV, as a host-level bug would. */

@@ -90,14 +90,13 @@ struct child {
 	LIST_HEAD(, child_intr) c_intrs; /* sources made by intr.add */
 };
 
-/* child.c */
+/*
+ * child.c.  The arguments are read with proto_get_*(c->c_args, ...)
+ * (proto.h).
+ */
 void	child_fail(struct child *, enum proto_err, const char *, ...)
 	    NBMD_PRINTFLIKE(3, 4);
-const char *child_str(struct child *, const char *key, const char *dflt);
-int64_t	child_int(struct child *, const char *key, int64_t dflt);
-double	child_num(struct child *, const char *key, double dflt);
-bool	child_bool(struct child *, const char *key, bool dflt);
-bool	child_has(struct child *, const char *key);
+struct nbm_stats *child_stats(struct child *);
 void	child_capture_begin(struct child *);
 char	*child_capture_end(struct child *);
 int	child_ipl_parse(struct child *, const char *field, const char *name,

@@ -410,6 +410,23 @@ export_free(struct export *ex)
 	free(ex);
 }
 
+/* A numeric column onto b, as JSON and CSV write it; false if not one. */
+static bool
+export_number(struct evbuffer *b, sqlite3_stmt *st, int i)
+{
+
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		evbuffer_add_printf(b, "%lld",
+		    (long long)sqlite3_column_int64(st, i));
+		return true;
+	case SQLITE_FLOAT:
+		evbuffer_add_printf(b, "%.6f", sqlite3_column_double(st, i));
+		return true;
+	}
+	return false;
+}
+
 /*
  * Column i of the current row as JSON text onto b, as history_value()
  * would make it; a JSON text column (a U64V field) goes as it is.
@@ -423,14 +440,9 @@ export_json_field(struct export *ex, struct evbuffer *b, int i)
 	char esc[6];
 	int n, j;
 
+	if (export_number(b, st, i))
+		return;
 	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		evbuffer_add_printf(b, "%lld",
-		    (long long)sqlite3_column_int64(st, i));
-		break;
-	case SQLITE_FLOAT:
-		evbuffer_add_printf(b, "%.6f", sqlite3_column_double(st, i));
-		break;
 	case SQLITE_TEXT:
 		s = sqlite3_column_text(st, i);
 		n = sqlite3_column_bytes(st, i);
@@ -500,14 +512,9 @@ export_csv_field(struct evbuffer *b, sqlite3_stmt *st, int i)
 {
 	const char *s, *p;
 
+	if (export_number(b, st, i))
+		return;
 	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		evbuffer_add_printf(b, "%lld",
-		    (long long)sqlite3_column_int64(st, i));
-		break;
-	case SQLITE_FLOAT:
-		evbuffer_add_printf(b, "%.6f", sqlite3_column_double(st, i));
-		break;
 	case SQLITE_TEXT:
 		s = (const char *)sqlite3_column_text(st, i);
 		if (strpbrk(s, ",\"\r\n") == NULL) {
