@@ -144,7 +144,7 @@ $(B)/tests/bench/%: tests/bench/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilibnbmem -o $@ $< $(LIB_A) $(LDFLAGS_BASE) -ldl -lm
 
-bench: deps lib $(BENCH_BINS)
+bench: deps lib daemon $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "==> $$b"; $$b || exit 1; done
 
 # ----------------------------------------------------------------------

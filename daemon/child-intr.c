@@ -65,7 +65,7 @@ static int
 child_intr_word(struct child *c, const char *key,
     const char *const *names, size_t n, int dflt)
 {
-	const char *s = child_str(c, key, NULL);
+	const char *s = proto_get_string(c->c_args, key, NULL);
 	char accepted[128];
 	size_t i, o = 0;
 
@@ -92,8 +92,8 @@ child_intr_config(struct child *c, struct nbm_intr_config *ic)
 {
 	int v;
 
-	if (child_has(c, "ipl")) {
-		if (child_ipl_parse(c, "params.ipl", child_str(c, "ipl", ""),
+	if (proto_has(c->c_args, "ipl")) {
+		if (child_ipl_parse(c, "params.ipl", proto_get_string(c->c_args, "ipl", ""),
 		    &v) != 0)
 			return -1;
 		if (v != IPL_VM && v != IPL_SCHED && v != IPL_HIGH) {
@@ -111,10 +111,10 @@ child_intr_config(struct child *c, struct nbm_intr_config *ic)
 	    NITEMS(intr_targets), ic->ic_target)) < 0)
 		return -1;
 	ic->ic_target = v;
-	ic->ic_rate = child_num(c, "rate", ic->ic_rate);
-	ic->ic_burst = (u_int)child_int(c, "burst", ic->ic_burst);
-	ic->ic_cpu = (u_int)child_int(c, "cpu", ic->ic_cpu);
-	if (child_has(c, "cpu") && !child_has(c, "target"))
+	ic->ic_rate = proto_get_number(c->c_args, "rate", ic->ic_rate);
+	ic->ic_burst = (u_int)proto_get_int(c->c_args, "burst", ic->ic_burst);
+	ic->ic_cpu = (u_int)proto_get_int(c->c_args, "cpu", ic->ic_cpu);
+	if (proto_has(c->c_args, "cpu") && !proto_has(c->c_args, "target"))
 		ic->ic_target = NBM_INTR_TARGET_CPU;
 	return 0;
 }
@@ -244,7 +244,7 @@ child_op_intr_add(struct child *c)
 {
 	struct nbm_intr_config ic;
 	struct child_intr *ci;
-	const char *name = child_str(c, "name", "");
+	const char *name = proto_get_string(c->c_args, "name", "");
 	char err[256];
 	int action, error;
 
@@ -282,7 +282,7 @@ child_op_intr_add(struct child *c)
 		return;
 	}
 	LIST_INSERT_HEAD(&c->c_intrs, ci, ci_entry);
-	if (child_bool(c, "paused", false))
+	if (proto_get_bool(c->c_args, "paused", false))
 		nbm_intr_pause(ci->ci_src, true);
 	child_intr_reply(c, name);
 }
@@ -294,7 +294,7 @@ child_op_intr_add(struct child *c)
 static struct child_intr *
 child_intr_own(struct child *c)
 {
-	const char *name = child_str(c, "name", "");
+	const char *name = proto_get_string(c->c_args, "name", "");
 	struct child_intr *ci;
 
 	if ((ci = child_intr_find(c, name)) != NULL)
@@ -324,9 +324,9 @@ child_op_intr_set(struct child *c)
 	nbm_intr_getconfig(ci->ci_src, &ic, &paused);
 	if (child_intr_config(c, &ic) != 0)
 		return;
-	if (child_has(c, "ipl") || child_has(c, "distribution") ||
-	    child_has(c, "rate") || child_has(c, "burst") ||
-	    child_has(c, "target") || child_has(c, "cpu")) {
+	if (proto_has(c->c_args, "ipl") || proto_has(c->c_args, "distribution") ||
+	    proto_has(c->c_args, "rate") || proto_has(c->c_args, "burst") ||
+	    proto_has(c->c_args, "target") || proto_has(c->c_args, "cpu")) {
 		error = nbm_intr_set(ci->ci_src, &ic, err, sizeof(err));
 		if (error == EINVAL) {
 			child_intr_einval(c, err);
@@ -336,7 +336,7 @@ child_op_intr_set(struct child *c)
 			return;
 		}
 	}
-	if (child_has(c, "paused") && child_bool(c, "paused", false) !=
+	if (proto_has(c->c_args, "paused") && proto_get_bool(c->c_args, "paused", false) !=
 	    paused)
 		nbm_intr_pause(ci->ci_src, !paused);
 	child_intr_reply(c, ci->ci_name);

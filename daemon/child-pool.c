@@ -68,7 +68,7 @@ child_pool_find(struct child *c, const char *name)
 static struct child_pool *
 child_pool_get(struct child *c, const char *key)
 {
-	const char *name = child_str(c, key, "");
+	const char *name = proto_get_string(c->c_args, key, "");
 	struct child_pool *cp;
 	struct pool *pp;
 
@@ -159,13 +159,9 @@ child_pool_show(struct child *c, struct child_pool *cp)
 {
 	struct nbm_stats *st;
 	json_object *r, *a, *o;
-	int error;
 
-	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
-		child_fail(c, PROTO_E_INTERNAL, "nbm_stats_snapshot: %s",
-		    strerror(error));
+	if ((st = child_stats(c)) == NULL)
 		return NULL;
-	}
 	r = json_object_new_object();
 	a = child_section(c, st, &nbmd_fs_pools, cp->cp_name);
 	json_object_object_add(r, "pool",
@@ -204,16 +200,11 @@ child_op_pool_list(struct child *c)
 	struct child_pool *cp;
 	struct nbm_stats *st;
 	json_object *a;
-	int error;
 
-	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
-		child_fail(c, PROTO_E_INTERNAL, "nbm_stats_snapshot: %s",
-		    strerror(error));
+	if ((st = child_stats(c)) == NULL)
 		return;
-	}
 	c->c_result = json_object_new_object();
-	json_object_object_add(c->c_result, "pools",
-	    child_section(c, st, &nbmd_fs_pools, NULL));
+	child_blob(c, "pools", &nbmd_fs_pools, st->st_pools, st->st_npools);
 	nbm_stats_free(st);
 	a = json_object_new_array();
 	LIST_FOREACH(cp, &c->c_pools, cp_entry)
@@ -264,23 +255,23 @@ child_pool_limits(struct child *c, struct child_pool *cp)
 	const char *w;
 	int n;
 
-	if (child_has(c, "lowat") &&
-	    !child_pool_fits(c, pp, (uint64_t)child_int(c, "lowat", 0),
+	if (proto_has(c->c_args, "lowat") &&
+	    !child_pool_fits(c, pp, (uint64_t)proto_get_int(c->c_args, "lowat", 0),
 	    "params.lowat"))
 		return -1;
-	if (child_has(c, "hardlimit")) {
-		n = (int)child_int(c, "hardlimit", INT_MAX);
-		w = child_str(c, "warning", NULL);
+	if (proto_has(c->c_args, "hardlimit")) {
+		n = (int)proto_get_int(c->c_args, "hardlimit", INT_MAX);
+		w = proto_get_string(c->c_args, "warning", NULL);
 		if (w != NULL)
 			snprintf(cp->cp_warning, sizeof(cp->cp_warning), "%s",
 			    w);
 		pool_sethardlimit(pp, n, w != NULL ? cp->cp_warning : NULL,
-		    (int)child_int(c, "ratecap", CHILD_RATECAP));
+		    (int)proto_get_int(c->c_args, "ratecap", CHILD_RATECAP));
 	}
-	if (child_has(c, "hiwat"))
-		pool_sethiwat(pp, (int)child_int(c, "hiwat", 0));
-	if (child_has(c, "lowat"))
-		pool_setlowat(pp, (int)child_int(c, "lowat", 0));
+	if (proto_has(c->c_args, "hiwat"))
+		pool_sethiwat(pp, (int)proto_get_int(c->c_args, "hiwat", 0));
+	if (proto_has(c->c_args, "lowat"))
+		pool_setlowat(pp, (int)proto_get_int(c->c_args, "lowat", 0));
 	return 0;
 }
 
@@ -288,7 +279,7 @@ child_pool_limits(struct child *c, struct child_pool *cp)
 static void
 child_op_pool_create(struct child *c)
 {
-	const char *name = child_str(c, "name", "");
+	const char *name = proto_get_string(c->c_args, "name", "");
 	struct child_pool *cp;
 	struct pool *pp;
 	json_object *a, *v;
@@ -307,8 +298,8 @@ child_op_pool_create(struct child *c)
 		return;
 	}
 	pagesz = nbm_machine_config(c->c_m)->page_size;
-	size = (size_t)child_int(c, "size", 0);
-	align = (size_t)child_int(c, "align", 0);
+	size = (size_t)proto_get_int(c->c_args, "size", 0);
+	align = (size_t)proto_get_int(c->c_args, "align", 0);
 	if (align != 0 && (align & (align - 1)) != 0) {
 		child_fail(c, PROTO_E_BAD_PARAMS, "params.align: %zu is not a "
 		    "power of two (0: the default, %zu)", align,
@@ -322,8 +313,8 @@ child_op_pool_create(struct child *c)
 		    pagesz);
 		return;
 	}
-	if (child_has(c, "ipl") && child_ipl_parse(c, "params.ipl",
-	    child_str(c, "ipl", ""), &ipl) != 0)
+	if (proto_has(c->c_args, "ipl") && child_ipl_parse(c, "params.ipl",
+	    proto_get_string(c->c_args, "ipl", ""), &ipl) != 0)
 		return;
 	if (json_object_object_get_ex(c->c_args, "flags", &a)) {
 		n = json_object_array_length(a);
@@ -345,7 +336,7 @@ child_op_pool_create(struct child *c)
 			flags |= child_pool_flags[j].pf_flag;
 		}
 	}
-	cache = child_bool(c, "cache", false);
+	cache = proto_get_bool(c->c_args, "cache", false);
 	if ((flags & PR_LARGECACHE) && !cache) {
 		child_fail(c, PROTO_E_BAD_PARAMS, "params.flags: PR_LARGECACHE "
 		    "needs \"cache\": true");
@@ -453,7 +444,7 @@ static void
 child_op_pool_prime(struct child *c)
 {
 	struct child_pool *cp;
-	int n = (int)child_int(c, "items", 0);
+	int n = (int)proto_get_int(c->c_args, "items", 0);
 
 	if ((cp = child_pool_get(c, "name")) == NULL ||
 	    !child_pool_fits(c, cp->cp_pool, (uint64_t)n, "params.items"))
@@ -489,24 +480,18 @@ static void
 child_op_cache_list(struct child *c)
 {
 	struct nbm_stats *st;
-	json_object *a;
-	size_t i;
-	int error;
+	size_t i, n;
 
-	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
-		child_fail(c, PROTO_E_INTERNAL, "nbm_stats_snapshot: %s",
-		    strerror(error));
+	if ((st = child_stats(c)) == NULL)
 		return;
-	}
-	a = json_object_new_array();
-	for (i = 0; i < st->st_npools; i++)
+	/* Keep the pools with a cache, in place. */
+	for (i = n = 0; i < st->st_npools; i++)
 		if (st->st_pools[i].pr_cache_meta_size != 0)
-			json_object_array_add(a, nbmd_record_json(
-			    &nbmd_fs_pools, &st->st_pools[i]));
+			st->st_pools[n++] = st->st_pools[i];
 	c->c_result = json_object_new_object();
-	json_object_object_add(c->c_result, "caches", a);
-	json_object_object_add(c->c_result, "cpus",
-	    child_section(c, st, &nbmd_fs_caches, NULL));
+	child_blob(c, "caches", &nbmd_fs_pools, st->st_pools, n);
+	child_blob(c, "cpus", &nbmd_fs_caches, st->st_cachecpu,
+	    st->st_ncachecpu);
 	nbm_stats_free(st);
 }
 
@@ -556,20 +541,15 @@ child_op_kmem_stats(struct child *c)
 {
 	struct nbm_kmem_stats ks;
 	struct nbm_stats *st;
-	json_object *a, *o;
-	size_t i;
-	int error;
+	json_object *o;
+	size_t i, n;
 
-	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
-		child_fail(c, PROTO_E_INTERNAL, "nbm_stats_snapshot: %s",
-		    strerror(error));
+	if ((st = child_stats(c)) == NULL)
 		return;
-	}
-	a = json_object_new_array();
-	for (i = 0; i < st->st_npools; i++)
+	for (i = n = 0; i < st->st_npools; i++)
 		if (strncmp(st->st_pools[i].pr_wchan, "kmem-", 5) == 0)
-			json_object_array_add(a, nbmd_record_json(
-			    &nbmd_fs_pools, &st->st_pools[i]));
+			st->st_pools[n++] = st->st_pools[i];
+	child_blob(c, "classes", &nbmd_fs_pools, st->st_pools, n);
 	nbm_stats_free(st);
 	nbm_kmem_getstats(&ks);
 	o = json_object_new_object();
@@ -583,7 +563,6 @@ child_op_kmem_stats(struct child *c)
 	K(nclasses);
 #undef K
 	c->c_result = json_object_new_object();
-	json_object_object_add(c->c_result, "classes", a);
 	json_object_object_add(c->c_result, "large", o);
 }
 
@@ -595,7 +574,7 @@ static void
 child_op_debug_hold(struct child *c)
 {
 	struct child_pool *cp;
-	int64_t i, n = child_int(c, "count", 1);
+	int64_t i, n = proto_get_int(c->c_args, "count", 1);
 	uint64_t failed = 0;
 	void *p;
 
@@ -647,7 +626,7 @@ child_op_debug_release(struct child *c)
 static void
 child_op_debug_kmem_wrongfree(struct child *c)
 {
-	size_t size = (size_t)child_int(c, "size", 64);
+	size_t size = (size_t)proto_get_int(c->c_args, "size", 64);
 	void *p;
 
 	if ((nbm_machine_config(c->c_m)->options & NBM_OPT_KMEM_SIZE) == 0) {

@@ -24,13 +24,9 @@ child_space_list(struct child *c, const struct nbmd_fieldset *fs,
     const char *key)
 {
 	struct nbm_stats *st;
-	int error;
 
-	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
-		child_fail(c, PROTO_E_INTERNAL, "nbm_stats_snapshot: %s",
-		    strerror(error));
+	if ((st = child_stats(c)) == NULL)
 		return;
-	}
 	c->c_result = json_object_new_object();
 	json_object_object_add(c->c_result, key,
 	    child_section(c, st, fs, NULL));
@@ -44,13 +40,9 @@ child_space_record(struct child *c, const struct nbmd_fieldset *fs,
 {
 	struct nbm_stats *st;
 	json_object *a, *r;
-	int error;
 
-	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
-		child_fail(c, PROTO_E_INTERNAL, "nbm_stats_snapshot: %s",
-		    strerror(error));
+	if ((st = child_stats(c)) == NULL)
 		return NULL;
-	}
 	a = child_section(c, st, fs, name);
 	nbm_stats_free(st);
 	r = json_object_get(json_object_array_get_idx(a, 0));
@@ -89,8 +81,8 @@ child_bt_type(int type)
 static void
 child_op_vmem_show(struct child *c)
 {
-	const char *name = child_str(c, "name", "");
-	size_t limit = (size_t)child_int(c, "limit", CHILD_SEGS_DFLT);
+	const char *name = proto_get_string(c->c_args, "name", "");
+	size_t limit = (size_t)proto_get_int(c->c_args, "limit", CHILD_SEGS_DFLT);
 	struct nbm_vmem_seg *segs;
 	json_object *rec, *a, *o;
 	size_t i, n;
@@ -136,7 +128,7 @@ child_op_extent_list(struct child *c)
 static void
 child_op_extent_show(struct child *c)
 {
-	const char *name = child_str(c, "name", "");
+	const char *name = proto_get_string(c->c_args, "name", "");
 	struct nbm_extent_reg *regs;
 	json_object *rec, *a, *o;
 	size_t i, n;

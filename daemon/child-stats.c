@@ -1,8 +1,9 @@
 /*
  * child-stats.c: the statistics snapshot of the machine process.
  *
- * A snapshot is nbm_stats_snapshot() (<nbmem/stats.h>) turned into JSON
- * through the field sets of fields.h, one member per section:
+ * A snapshot is nbm_stats_snapshot() (<nbmem/stats.h>): its records go to
+ * the daemon as they are (child_blob()), one member per section, which
+ * the daemon turns into JSON through the field sets of fields.h:
  *
  *	{"uptime_ns": U,
  *	 "machine": {FIELD: VALUE, ...},
@@ -75,13 +76,11 @@ child_section(struct child *c, const struct nbm_stats *st,
 	return a;
 }
 
-/* child_snapshot: every section now, or NULL with the error set. */
-json_object *
-child_snapshot(struct child *c)
+/* child_stats: a statistics snapshot, or NULL with the error set. */
+struct nbm_stats *
+child_stats(struct child *c)
 {
 	struct nbm_stats *st;
-	json_object *o;
-	size_t i;
 	int error;
 
 	if ((error = nbm_stats_snapshot(c->c_m, &st)) != 0) {
@@ -89,12 +88,55 @@ child_snapshot(struct child *c)
 		    strerror(error));
 		return NULL;
 	}
+	return st;
+}
+
+/*
+ * child_blob: n records of fs to go after the answer, as its member
+ * called member.
+ */
+void
+child_blob(struct child *c, const char *member,
+    const struct nbmd_fieldset *fs, const void *recs, size_t n)
+{
+	json_object *e;
+	size_t len = n * fs->fs_recsize;
+
+	if (c->c_blobdesc == NULL)
+		c->c_blobdesc = json_object_new_array();
+	e = json_object_new_array();
+	json_object_array_add(e, json_object_new_string(member));
+	json_object_array_add(e, json_object_new_string(fs->fs_name));
+	json_object_array_add(e, json_object_new_uint64(n));
+	json_object_array_add(c->c_blobdesc, e);
+	c->c_blob = xreallocarray(c->c_blob, 1, c->c_bloblen + len + 1);
+	memcpy(c->c_blob + c->c_bloblen, recs, len);
+	c->c_bloblen += len;
+}
+
+/*
+ * child_snapshot: every section now, or NULL with the error set: the
+ * record sections go in the blob, under their section names.
+ */
+json_object *
+child_snapshot(struct child *c)
+{
+	const struct nbmd_fieldset *fs;
+	struct nbm_stats *st;
+	json_object *o;
+	const void *recs;
+	size_t i, n;
+
+	if ((st = child_stats(c)) == NULL)
+		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "uptime_ns",
 	    json_object_new_uint64(st->st_machine.ms_uptime_ns));
-	for (i = 0; i < nbmd_nfieldsets; i++)
-		json_object_object_add(o, nbmd_fieldsets[i]->fs_name,
-		    child_section(c, st, nbmd_fieldsets[i], NULL));
+	for (i = 0; i < nbmd_nfieldsets; i++) {
+		fs = nbmd_fieldsets[i];
+		recs = child_records(st, fs, &n);
+		child_blob(c, fs->fs_name, fs, recs, n);
+	}
 	json_object_object_add(o, NBMD_SECTION_INTR,
 	    child_intr_list(c, NULL));
 	nbm_stats_free(st);

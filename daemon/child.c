@@ -14,7 +14,10 @@
  *	{"panic": "text", "op": NAME}	the machine panicked; exits 3
  *
  * An error answer carries the reason of proto.h as well:
- * {"id": N, "error": "text", "reason": "no-such-pool"}.  The operations
+ * {"id": N, "error": "text", "reason": "no-such-pool"}.  An answer with
+ * statistics records has them after its line, as they are in memory:
+ * {"id": N, "result": {...}, "blob": [[member, section, count], ...],
+ * "bloblen": BYTES}\n and BYTES bytes (fields.h).  The operations
  * are those of this file (info, snapshot, sample, the debug ones) and the
  * tables of child-pool.c, child-space.c and child-intr.c, named after the
  * methods they serve (child.h).
@@ -190,51 +193,6 @@ child_fail(struct child *c, enum proto_err e, const char *fmt, ...)
 	c->c_reason = e;
 }
 
-/* Arguments, as the daemon checked them; dflt when absent. */
-bool
-child_has(struct child *c, const char *key)
-{
-
-	return json_object_object_get_ex(c->c_args, key, NULL);
-}
-
-const char *
-child_str(struct child *c, const char *key, const char *dflt)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(c->c_args, key, &v) &&
-	    json_object_is_type(v, json_type_string) ?
-	    json_object_get_string(v) : dflt;
-}
-
-int64_t
-child_int(struct child *c, const char *key, int64_t dflt)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(c->c_args, key, &v) ?
-	    json_object_get_int64(v) : dflt;
-}
-
-double
-child_num(struct child *c, const char *key, double dflt)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(c->c_args, key, &v) ?
-	    json_object_get_double(v) : dflt;
-}
-
-bool
-child_bool(struct child *c, const char *key, bool dflt)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(c->c_args, key, &v) ?
-	    json_object_get_boolean(v) : dflt;
-}
-
 /* Interrupt priority levels by name (spl(9), x86 intrdefs.h). */
 static const char *const child_ipls[NIPL] = {
 	[IPL_NONE] = "none",
@@ -332,7 +290,7 @@ child_op_sample(struct child *c)
 	uint64_t since, lost = 0;
 	size_t i, n, total = 0;
 
-	since = (uint64_t)child_int(c, "since", 0);
+	since = (uint64_t)proto_get_int(c->c_args, "since", 0);
 	child_op_snapshot(c);
 	if (c->c_result == NULL)
 		return;
@@ -373,7 +331,7 @@ static void
 child_op_panic(struct child *c)
 {
 
-	panic("%s", child_str(c, "message", "debug.panic requested"));
+	panic("%s", proto_get_string(c->c_args, "message", "debug.panic requested"));
 }
 
 /* op "crash" (debug.crash): die of SIGSEGV, as a host-level bug would. */
@@ -513,6 +471,8 @@ child_request(struct child *c, const char *line)
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_get(id));
 	if (c->c_error != NULL) {
+		json_object_put(c->c_blobdesc);
+		c->c_blobdesc = NULL;
 		json_object_put(c->c_result);
 		json_object_object_add(o, "error",
 		    json_object_new_string(c->c_error));
@@ -520,11 +480,23 @@ child_request(struct child *c, const char *line)
 		    proto_reason(c->c_reason)));
 		free(c->c_error);
 		c->c_error = NULL;
-	} else
+	} else {
 		json_object_object_add(o, "result", c->c_result != NULL ?
 		    c->c_result : json_object_new_object());
+		if (c->c_blobdesc != NULL) {
+			json_object_object_add(o, "blob",
+			    json_object_get(c->c_blobdesc));
+			json_object_object_add(o, "bloblen",
+			    json_object_new_uint64(c->c_bloblen));
+		}
+	}
 	c->c_result = NULL;
 	child_send(c, o);
+	if (c->c_blobdesc != NULL)
+		child_write(c->c_fd, c->c_blob, c->c_bloblen);
+	json_object_put(c->c_blobdesc);
+	c->c_blobdesc = NULL;
+	c->c_bloblen = 0;
 	json_object_put(empty);
 	json_object_put(req);
 }

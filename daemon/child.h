@@ -8,7 +8,9 @@
  * request's params, already checked by the daemon against the method's
  * parameter table: names, types and bounds) and leaves either a result in
  * c_result or an error -- a reason of proto.h and a message -- through
- * child_fail().  Operations run inside nbm_machine_try(), so a panic of
+ * child_fail().  Arrays of statistics records go after the answer as they
+ * are in memory (child_blob(); fields.h), which is much cheaper for both
+ * processes than JSON when a machine has hundreds of pools.  Operations run inside nbm_machine_try(), so a panic of
  * the machine unwinds out of them.
  *
  * CPU or observer.  The process's thread runs as CPU 0 of the machine
@@ -79,20 +81,22 @@ struct child {
 	json_object	*c_result;	/* its result, or NULL */
 	char		*c_error;	/* or its error */
 	enum proto_err	 c_reason;	/* ... and the reason */
+	json_object	*c_blobdesc;	/* records after the answer, or NULL */
+	char		*c_blob;	/* ... the records (fields.h) */
+	size_t		 c_bloblen;
 	char		*c_capture;	/* printed text, while capturing */
 	size_t		 c_capturelen;
 	LIST_HEAD(, child_pool) c_pools; /* pools made by pool.create */
 	LIST_HEAD(, child_intr) c_intrs; /* sources made by intr.add */
 };
 
-/* child.c */
+/*
+ * child.c.  The arguments are read with proto_get_*(c->c_args, ...)
+ * (proto.h).
+ */
 void	child_fail(struct child *, enum proto_err, const char *, ...)
 	    NBMD_PRINTFLIKE(3, 4);
-const char *child_str(struct child *, const char *key, const char *dflt);
-int64_t	child_int(struct child *, const char *key, int64_t dflt);
-double	child_num(struct child *, const char *key, double dflt);
-bool	child_bool(struct child *, const char *key, bool dflt);
-bool	child_has(struct child *, const char *key);
+struct nbm_stats *child_stats(struct child *);
 void	child_capture_begin(struct child *);
 char	*child_capture_end(struct child *);
 int	child_ipl_parse(struct child *, const char *field, const char *name,
@@ -100,6 +104,8 @@ int	child_ipl_parse(struct child *, const char *field, const char *name,
 const char *child_ipl_name(int);
 
 /* child-stats.c */
+void	child_blob(struct child *, const char *member,
+	    const struct nbmd_fieldset *, const void *recs, size_t n);
 json_object *child_snapshot(struct child *);
 json_object *child_section(struct child *, const struct nbm_stats *,
 	    const struct nbmd_fieldset *, const char *match);

@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "nbmemd.h"
@@ -57,12 +58,21 @@ const struct cmd_entry cmd_debug_hang_entry = {
 	"debug.hang", CMD_DEBUG, NULL, cmd_debug_exec
 };
 
+/*
+ * hello's answer is the same for every client of a kind (read-only or
+ * not; debug methods or not) for the daemon's life, and hello is what a
+ * client sends first and a monitor sends most: it is made once.
+ */
+static char *cmd_hello_text[2][2];
+
 static enum cmd_retval
 cmd_hello_exec(struct request *rq)
 {
 	struct daemon *d = rq->rq_daemon;
 	json_object *r, *data;
+	char **text;
 	int64_t proto;
+	bool ro;
 
 	proto = cmd_int(rq, "protocol", NBMD_PROTO_VERSION);
 	if (proto != NBMD_PROTO_VERSION) {
@@ -81,22 +91,27 @@ cmd_hello_exec(struct request *rq)
 	if (rq->rq_client != NULL && cmd_has(rq, "client"))
 		log_debug("client %u: is %s", rq->rq_client->cl_id,
 		    cmd_string(rq, "client", ""));
-	r = json_object_new_object();
-	json_object_object_add(r, "protocol",
-	    json_object_new_int(NBMD_PROTO_VERSION));
-	json_object_object_add(r, "protocol_minor",
-	    json_object_new_int(NBMD_PROTO_MINOR));
-	json_object_object_add(r, "daemon",
-	    json_object_new_string("nbmemd " NBMD_VERSION));
-	json_object_object_add(r, "library",
-	    json_object_new_string(NBM_VERSION_STRING));
-	json_object_object_add(r, "pid", json_object_new_int(getpid()));
-	json_object_object_add(r, "readonly", json_object_new_boolean(
-	    rq->rq_client != NULL && rq->rq_client->cl_readonly));
-	json_object_object_add(r, "methods", cmd_methods(
-	    rq->rq_client != NULL && rq->rq_client->cl_readonly,
-	    d->d_testmode));
-	request_reply(rq, r);
+	ro = rq->rq_client != NULL && rq->rq_client->cl_readonly;
+	text = &cmd_hello_text[ro][d->d_testmode];
+	if (*text == NULL) {
+		r = json_object_new_object();
+		json_object_object_add(r, "protocol",
+		    json_object_new_int(NBMD_PROTO_VERSION));
+		json_object_object_add(r, "protocol_minor",
+		    json_object_new_int(NBMD_PROTO_MINOR));
+		json_object_object_add(r, "daemon",
+		    json_object_new_string("nbmemd " NBMD_VERSION));
+		json_object_object_add(r, "library",
+		    json_object_new_string(NBM_VERSION_STRING));
+		json_object_object_add(r, "pid", json_object_new_int(getpid()));
+		json_object_object_add(r, "readonly",
+		    json_object_new_boolean(ro));
+		json_object_object_add(r, "methods", cmd_methods(ro,
+		    d->d_testmode));
+		*text = xstrdup(proto_string(r, NULL));
+		json_object_put(r);
+	}
+	request_reply_text(rq, *text, strlen(*text));
 	return CMD_DONE;
 }
 

@@ -410,16 +410,100 @@ export_free(struct export *ex)
 	free(ex);
 }
 
-/* Column i of the current row as JSON; JSON text columns parsed. */
-static json_object *
-export_value(struct export *ex, int i)
+/* A numeric column onto b, as JSON and CSV write it; false if not one. */
+static bool
+export_number(struct evbuffer *b, sqlite3_stmt *st, int i)
 {
 
-	if (ex->ex_json[i] &&
-	    sqlite3_column_type(ex->ex_st, i) == SQLITE_TEXT)
-		return json_tokener_parse((const char *)
-		    sqlite3_column_text(ex->ex_st, i));
-	return history_value(ex->ex_st, i);
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		evbuffer_add_printf(b, "%lld",
+		    (long long)sqlite3_column_int64(st, i));
+		return true;
+	case SQLITE_FLOAT:
+		evbuffer_add_printf(b, "%.6f", sqlite3_column_double(st, i));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Column i of the current row as JSON text onto b, as history_value()
+ * would make it; a JSON text column (a U64V field) goes as it is.
+ */
+static void
+export_json_field(struct export *ex, struct evbuffer *b, int i)
+{
+	static const char hex[] = "0123456789abcdef";
+	sqlite3_stmt *st = ex->ex_st;
+	const unsigned char *s;
+	char esc[6];
+	int n, j;
+
+	if (export_number(b, st, i))
+		return;
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_TEXT:
+		s = sqlite3_column_text(st, i);
+		n = sqlite3_column_bytes(st, i);
+		if (ex->ex_json[i]) {
+			evbuffer_add(b, s, (size_t)n);
+			break;
+		}
+		evbuffer_add(b, "\"", 1);
+		for (j = 0; j < n; j++) {
+			if (s[j] == '"' || s[j] == '\\') {
+				esc[0] = '\\';
+				esc[1] = (char)s[j];
+				evbuffer_add(b, esc, 2);
+			} else if (s[j] < 0x20) {
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[s[j] >> 4];
+				esc[5] = hex[s[j] & 15];
+				evbuffer_add(b, esc, 6);
+			} else
+				evbuffer_add(b, s + j, 1);
+		}
+		evbuffer_add(b, "\"", 1);
+		break;
+	default:
+		evbuffer_add(b, "null", 4);
+		break;
+	}
+}
+
+/* The current row as a JSON array or object onto b. */
+static void
+export_json_row(struct export *ex, struct evbuffer *b)
+{
+	int i;
+
+	evbuffer_add(b, ex->ex_format == EXPORT_OBJECTS ? "{" : "[", 1);
+	for (i = 0; i < ex->ex_ncols; i++) {
+		if (i > 0)
+			evbuffer_add(b, ",", 1);
+		if (ex->ex_format == EXPORT_OBJECTS)
+			evbuffer_add_printf(b, "\"%s\":",
+			    json_object_get_string(json_object_array_get_idx(
+			    ex->ex_columns, (size_t)i)));
+		export_json_field(ex, b, i);
+	}
+	evbuffer_add(b, ex->ex_format == EXPORT_OBJECTS ? "}" : "]", 1);
+}
+
+/* A node that serializes as the text in b (rows, made without objects). */
+static json_object *
+export_rawnode(struct evbuffer *b)
+{
+	json_object *o = json_object_new_array();
+	size_t len = evbuffer_get_length(b);
+	char *text = xmalloc(len + 1);
+
+	evbuffer_remove(b, text, len);
+	text[len] = '\0';
+	json_object_set_serializer(o, json_object_userdata_to_json_string,
+	    text, json_object_free_userdata);
+	return o;
 }
 
 /* Column i of the current row as a CSV field (RFC 4180) onto b. */
@@ -428,14 +512,9 @@ export_csv_field(struct evbuffer *b, sqlite3_stmt *st, int i)
 {
 	const char *s, *p;
 
+	if (export_number(b, st, i))
+		return;
 	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		evbuffer_add_printf(b, "%lld",
-		    (long long)sqlite3_column_int64(st, i));
-		break;
-	case SQLITE_FLOAT:
-		evbuffer_add_printf(b, "%.6f", sqlite3_column_double(st, i));
-		break;
 	case SQLITE_TEXT:
 		s = (const char *)sqlite3_column_text(st, i);
 		if (strpbrk(s, ",\"\r\n") == NULL) {
@@ -517,9 +596,9 @@ static void
 export_step(struct request *rq)
 {
 	struct export *ex = rq->rq_state;
-	struct evbuffer *csv = NULL;
-	json_object *rows = NULL, *row, *p;
-	int i, n, rc, ncols;
+	struct evbuffer *b;
+	json_object *p;
+	int i, n, rc;
 
 	while (rq->rq_client != NULL &&
 	    client_queued(rq->rq_client) < NBMD_OUT_HIWAT) {
@@ -533,46 +612,32 @@ export_step(struct request *rq)
 		sqlite3_bind_int64(ex->ex_st, 6, ex->ex_lastseq);
 		sqlite3_bind_text(ex->ex_st, 8, cmd_string(rq, "name", ""),
 		    -1, SQLITE_TRANSIENT);
-		ncols = ex->ex_ncols;
+		b = evbuffer_new();
 		if (ex->ex_format == EXPORT_CSV) {
-			csv = evbuffer_new();
 			if (ex->ex_chunks == 0)
-				export_csv_header(ex, csv);
+				export_csv_header(ex, b);
 		} else
-			rows = json_object_new_array();
+			evbuffer_add(b, "[", 1);
 		n = 0;
 		while ((rc = sqlite3_step(ex->ex_st)) == SQLITE_ROW) {
-			if (csv != NULL) {
-				for (i = 0; i < ncols; i++) {
+			if (ex->ex_format == EXPORT_CSV) {
+				for (i = 0; i < ex->ex_ncols; i++) {
 					if (i > 0)
-						evbuffer_add(csv, ",", 1);
-					export_csv_field(csv, ex->ex_st, i);
+						evbuffer_add(b, ",", 1);
+					export_csv_field(b, ex->ex_st, i);
 				}
-				evbuffer_add(csv, "\r\n", 2);
-			} else if (ex->ex_format == EXPORT_OBJECTS) {
-				row = json_object_new_object();
-				for (i = 0; i < ncols; i++)
-					json_object_object_add(row,
-					    json_object_get_string(
-					    json_object_array_get_idx(
-					    ex->ex_columns, (size_t)i)),
-					    export_value(ex, i));
-				json_object_array_add(rows, row);
+				evbuffer_add(b, "\r\n", 2);
 			} else {
-				row = json_object_new_array_ext(ncols);
-				for (i = 0; i < ncols; i++)
-					json_object_array_add(row,
-					    export_value(ex, i));
-				json_object_array_add(rows, row);
+				if (n > 0)
+					evbuffer_add(b, ",", 1);
+				export_json_row(ex, b);
 			}
 			export_key(ex);
 			n++;
 		}
 		sqlite3_reset(ex->ex_st);
 		if (rc != SQLITE_DONE || n == 0) {
-			json_object_put(rows);
-			if (csv != NULL)
-				evbuffer_free(csv);
+			evbuffer_free(b);
 			if (rc != SQLITE_DONE)
 				export_error(rq, ex);
 			else
@@ -585,17 +650,16 @@ export_step(struct request *rq)
 		    json_object_new_int64(++ex->ex_chunks));
 		json_object_object_add(p, "columns",
 		    json_object_get(ex->ex_columns));
-		if (csv != NULL) {
+		if (ex->ex_format == EXPORT_CSV)
 			json_object_object_add(p, "csv",
 			    json_object_new_string_len((const char *)
-			    evbuffer_pullup(csv, -1),
-			    (int)evbuffer_get_length(csv)));
-			evbuffer_free(csv);
-			csv = NULL;
-		} else {
-			json_object_object_add(p, "rows", rows);
-			rows = NULL;
+			    evbuffer_pullup(b, -1),
+			    (int)evbuffer_get_length(b)));
+		else {
+			evbuffer_add(b, "]", 1);
+			json_object_object_add(p, "rows", export_rawnode(b));
 		}
+		evbuffer_free(b);
 		request_notify(rq, "history.chunk", p);
 		ex->ex_rows += n;
 	}

@@ -77,19 +77,28 @@ const struct cmd_entry cmd_stats_unsubscribe_entry = {
 json_object *
 stats_snapshot_json(struct daemon *d, json_object *reply, u_int mask)
 {
+	const struct nbmd_fieldset *fs;
 	json_object *o = json_object_new_object(), *v;
-	size_t i;
+	const char *recs;
+	size_t i, n;
 
 	json_object_object_add(o, "time", proto_time(nbmd_now()));
 	json_object_object_add(o, "run",
 	    json_object_new_int64(machine_run(d->d_machine)));
 	if (json_object_object_get_ex(reply, "uptime_ns", &v))
 		json_object_object_add(o, "uptime_ns", json_object_get(v));
-	for (i = 0; i < nbmd_nsections; i++)
-		if ((mask & (1U << i)) && json_object_object_get_ex(reply,
-		    nbmd_sections[i], &v))
+	for (i = 0; i < nbmd_nsections; i++) {
+		if ((mask & (1U << i)) == 0)
+			continue;
+		if (nbmd_blob_find(nbmd_blob_of(reply), nbmd_sections[i], &fs,
+		    &recs, &n) == 0)
+			json_object_object_add(o, nbmd_sections[i],
+			    nbmd_records_raw(fs, recs, n));
+		else if (json_object_object_get_ex(reply, nbmd_sections[i],
+		    &v))
 			json_object_object_add(o, nbmd_sections[i],
 			    json_object_get(v));
+	}
 	return o;
 }
 

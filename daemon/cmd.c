@@ -314,43 +314,35 @@ bool
 cmd_has(struct request *rq, const char *name)
 {
 
-	return json_object_object_get_ex(rq->rq_params, name, NULL);
+	return proto_has(rq->rq_params, name);
 }
 
 int64_t
 cmd_int(struct request *rq, const char *name, int64_t dflt)
 {
-	json_object *v;
 
-	return json_object_object_get_ex(rq->rq_params, name, &v) ?
-	    json_object_get_int64(v) : dflt;
+	return proto_get_int(rq->rq_params, name, dflt);
 }
 
 double
 cmd_number(struct request *rq, const char *name, double dflt)
 {
-	json_object *v;
 
-	return json_object_object_get_ex(rq->rq_params, name, &v) ?
-	    json_object_get_double(v) : dflt;
+	return proto_get_number(rq->rq_params, name, dflt);
 }
 
 bool
 cmd_bool(struct request *rq, const char *name, bool dflt)
 {
-	json_object *v;
 
-	return json_object_object_get_ex(rq->rq_params, name, &v) ?
-	    json_object_get_boolean(v) : dflt;
+	return proto_get_bool(rq->rq_params, name, dflt);
 }
 
 const char *
 cmd_string(struct request *rq, const char *name, const char *dflt)
 {
-	json_object *v;
 
-	return json_object_object_get_ex(rq->rq_params, name, &v) ?
-	    json_object_get_string(v) : dflt;
+	return proto_get_string(rq->rq_params, name, dflt);
 }
 
 /*
@@ -367,7 +359,8 @@ cmd_forward_done(void *arg, json_object *reply, enum proto_err err,
 	size_t n;
 
 	if (err == PROTO_OK) {
-		request_reply(rq, json_object_get(reply));
+		request_reply(rq, nbmd_blob_of(reply) != NULL ?
+		    nbmd_blob_json(reply) : json_object_get(reply));
 		return;
 	}
 	if (err == PROTO_E_BAD_PARAMS && strncmp(msg, "params.", 7) == 0 &&

@@ -597,6 +597,29 @@ request_reply(struct request *rq, json_object *result)
 	request_done(rq);
 }
 
+/*
+ * request_reply_text: answer rq with a result given as JSON text (an
+ * answer made once and sent many times), written without building
+ * objects: the envelope is proto_result()'s, member for member.
+ */
+void
+request_reply_text(struct request *rq, const char *text, size_t len)
+{
+	struct client *cl = rq->rq_client;
+	const char *id;
+	size_t idlen;
+
+	if (cl != NULL && rq->rq_id != NULL && !cl->cl_lost) {
+		id = proto_string(rq->rq_id, &idlen);
+		evbuffer_add(cl->cl_out, "{\"jsonrpc\":\"2.0\",\"id\":", 22);
+		evbuffer_add(cl->cl_out, id, idlen);
+		evbuffer_add(cl->cl_out, ",\"result\":", 10);
+		evbuffer_add(cl->cl_out, text, len);
+		evbuffer_add(cl->cl_out, "}\n", 2);
+	}
+	request_done(rq);
+}
+
 /* request_error: answer rq with an error (data taken over) and end it. */
 void
 request_error(struct request *rq, enum proto_err e, json_object *data,

@@ -550,13 +550,13 @@ db_sample(struct db *db, int64_t run, double t, uint64_t uptime_ns,
 }
 
 /*
- * db_fieldrow: a row of a field set's sample table from one record of a
- * snapshot (an object, members named after the fields), the seq-th of its
- * section (ignored for the machine's); a field missing there is NULL.
+ * db_fieldrow: a row of a field set's sample table from one record (as in
+ * memory: <nbmem/stats.h>), the seq-th of its section (ignored for the
+ * machine's).
  */
 int
 db_fieldrow(struct db *db, const struct nbmd_fieldset *fs, int64_t sample,
-    int64_t seq, json_object *values)
+    int64_t seq, const void *rec)
 {
 	const struct nbm_stat_field *f;
 	sqlite3_stmt **stp = NULL;
@@ -595,34 +595,29 @@ db_fieldrow(struct db *db, const struct nbmd_fieldset *fs, int64_t sample,
 		sqlite3_free(q);
 	}
 	sqlite3_reset(*stp);
-	sqlite3_clear_bindings(*stp);
 	sqlite3_bind_int64(*stp, 1, sample);
 	if (fs->fs_array)
 		sqlite3_bind_int64(*stp, 2, seq);
 	base = fs->fs_array ? 3 : 2;
 	for (i = 0; i < fs->fs_nfields; i++) {
 		f = &fs->fs_fields[i];
-		if (!json_object_object_get_ex(values, f->sf_name, &v))
-			continue;
 		switch (f->sf_type) {
 		case NBM_STAT_STR:
-			sqlite3_bind_text(*stp, (int)i + base,
-			    json_object_get_string(v),
-			    json_object_get_string_len(v), SQLITE_STATIC);
+			s = (const char *)rec + f->sf_offset;
+			sqlite3_bind_text(*stp, (int)i + base, s,
+			    (int)strnlen(s, f->sf_size), SQLITE_STATIC);
 			break;
 		case NBM_STAT_U64V:
+			v = nbmd_vector_json(f, rec);
 			s = proto_string(v, &len);
 			sqlite3_bind_text(*stp, (int)i + base, s, (int)len,
 			    SQLITE_TRANSIENT);
-			break;
-		case NBM_STAT_I64:
-			sqlite3_bind_int64(*stp, (int)i + base,
-			    json_object_get_int64(v));
+			json_object_put(v);
 			break;
 		default:
-			/* Two's complement above INT64_MAX, as stats.h. */
+			/* I64, and U64 as its two's complement bits. */
 			sqlite3_bind_int64(*stp, (int)i + base,
-			    (sqlite3_int64)json_object_get_uint64(v));
+			    (sqlite3_int64)nbm_stat_u64(f, rec, 0));
 			break;
 		}
 	}

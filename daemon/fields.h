@@ -60,7 +60,27 @@ extern const size_t nbmd_nfieldsets;
 extern const char *const nbmd_sections[];
 extern const size_t nbmd_nsections;
 
+/*
+ * Records after a machine process's answer (machine.c): "blob" describes
+ * them, [[member, section, count], ...], and they follow back to back.
+ */
+struct nbmd_blob {
+	json_object	*b_desc;	/* the "blob" description */
+	char		*b_bytes;	/* the records */
+	size_t		 b_len;		/* bytes */
+};
+
 json_object *nbmd_record_json(const struct nbmd_fieldset *, const void *rec);
+json_object *nbmd_records_raw(const struct nbmd_fieldset *, const void *recs,
+	    size_t n);
+void	nbmd_blob_attach(json_object *result, struct nbmd_blob *);
+const struct nbmd_blob *nbmd_blob_of(json_object *result);
+int	nbmd_blob_entry(const struct nbmd_blob *, size_t i, const char **namep,
+	    const struct nbmd_fieldset **, const char **recsp, size_t *np);
+bool	nbmd_blob_check(const struct nbmd_blob *);
+int	nbmd_blob_find(const struct nbmd_blob *, const char *member,
+	    const struct nbmd_fieldset **, const char **recsp, size_t *np);
+json_object *nbmd_blob_json(json_object *result);
 json_object *nbmd_vector_json(const struct nbm_stat_field *, const void *rec);
 const struct nbmd_fieldset *nbmd_fieldset_find(const char *section);
 

@@ -24,6 +24,12 @@
  *	{"ready": {"pid": P}}			booted; requests may follow
  *	{"bootfail": TEXT}			did not boot; exits 4
  *	{"id": N, "result": {...}}		answer to request N
+ *	{"id": N, "result": {...}, "blob": D, "bloblen": L}
+ *						... followed by L bytes of
+ *						statistics records, as D
+ *						describes them (fields.h);
+ *						they become the result's
+ *						userdata (nbmd_blob_of())
  *	{"id": N, "error": TEXT, "reason": R}	request N failed; R is a
  *						reason of proto.h (default
  *						internal)
@@ -94,6 +100,8 @@ struct machine {
 	double		 m_start;	/* Unix time of the fork */
 	bool		 m_ready;	/* it said ready */
 	bool		 m_protoerr;	/* it broke the protocol */
+	json_object	*m_blobmsg;	/* an answer waiting for its blob */
+	size_t		 m_blobwant;	/* ... of this many bytes */
 	/* How the current child is ending. */
 	bool		 m_eof;		/* its socket reached EOF */
 	bool		 m_reaped;	/* waitpid() returned */
@@ -286,26 +294,11 @@ machine_ready(struct machine *m, json_object *v)
 	(void)v;
 }
 
-/* One line from the child. */
+/* A message from the child, parsed (and its blob, if any, attached). */
 static void
-machine_message(struct machine *m, const char *line, size_t len)
+machine_dispatch(struct machine *m, json_object *msg)
 {
-	struct json_tokener *tok;
-	json_object *msg, *v, *op;
-
-	tok = json_tokener_new_ex(NBMD_JSON_DEPTH);
-	if (tok == NULL)
-		fatalx("json_tokener_new_ex failed");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	msg = json_tokener_parse_ex(tok, line, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(msg, json_type_object)) {
-		json_tokener_free(tok);
-		json_object_put(msg);
-		machine_protoerr(m, "a line that is not a JSON object");
-		return;
-	}
-	json_tokener_free(tok);
+	json_object *v, *op;
 
 	if (json_object_object_get_ex(msg, "id", &v))
 		machine_answer(m, msg, v);
@@ -326,6 +319,72 @@ machine_message(struct machine *m, const char *line, size_t len)
 		machine_setstr(&m->m_bootfail, json_object_get_string(v));
 	else
 		machine_protoerr(m, "an unknown message");
+}
+
+/*
+ * One line from the child.  An answer with a blob waits for its bytes
+ * (machine_readcb).
+ */
+static void
+machine_message(struct machine *m, const char *line, size_t len)
+{
+	struct json_tokener *tok;
+	json_object *msg, *v, *r, *b;
+
+	tok = json_tokener_new_ex(NBMD_JSON_DEPTH);
+	if (tok == NULL)
+		fatalx("json_tokener_new_ex failed");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	msg = json_tokener_parse_ex(tok, line, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(msg, json_type_object)) {
+		json_tokener_free(tok);
+		json_object_put(msg);
+		machine_protoerr(m, "a line that is not a JSON object");
+		return;
+	}
+	json_tokener_free(tok);
+	if (json_object_object_get_ex(msg, "bloblen", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    json_object_get_int64(v) < 0 ||
+		    json_object_get_int64(v) > NBMD_CHILD_MSG_MAX ||
+		    !json_object_object_get_ex(msg, "blob", &b) ||
+		    !json_object_is_type(b, json_type_array) ||
+		    !json_object_object_get_ex(msg, "result", &r) ||
+		    !json_object_is_type(r, json_type_object)) {
+			json_object_put(msg);
+			machine_protoerr(m, "a malformed blob announcement");
+			return;
+		}
+		m->m_blobmsg = msg;
+		m->m_blobwant = (size_t)json_object_get_int64(v);
+		return;
+	}
+	machine_dispatch(m, msg);
+	json_object_put(msg);
+}
+
+/* The bytes of the blob m_blobmsg announced are in: attach, dispatch. */
+static void
+machine_blob(struct machine *m, struct evbuffer *in)
+{
+	json_object *msg = m->m_blobmsg, *r, *desc;
+	struct nbmd_blob *b;
+
+	m->m_blobmsg = NULL;
+	json_object_object_get_ex(msg, "result", &r);
+	json_object_object_get_ex(msg, "blob", &desc);
+	b = xcalloc(1, sizeof(*b));
+	b->b_desc = json_object_get(desc);
+	b->b_len = m->m_blobwant;
+	b->b_bytes = xmalloc(b->b_len + 1);
+	evbuffer_remove(in, b->b_bytes, b->b_len);
+	nbmd_blob_attach(r, b);
+	if (!nbmd_blob_check(b))
+		machine_protoerr(m, "a blob that does not match its "
+		    "description");
+	else
+		machine_dispatch(m, msg);
 	json_object_put(msg);
 }
 
@@ -339,6 +398,12 @@ machine_readcb(struct bufferevent *bev, void *arg)
 
 	/* After a protocol error the rest is not worth reading. */
 	while (m->m_bev != NULL && !m->m_protoerr) {
+		if (m->m_blobmsg != NULL) {
+			if (evbuffer_get_length(in) < m->m_blobwant)
+				break;
+			machine_blob(m, in);
+			continue;
+		}
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > NBMD_CHILD_MSG_MAX) {
@@ -548,6 +613,8 @@ machine_end(struct machine *m)
 	TAILQ_INIT(&stopws);
 	TAILQ_CONCAT(&stopws, &m->m_stopwaiters, w_entry);
 	m->m_snap = NULL;
+	json_object_put(m->m_blobmsg);
+	m->m_blobmsg = NULL;
 	bufferevent_free(m->m_bev);
 	m->m_bev = NULL;
 	evtimer_del(m->m_watchdog);
@@ -643,6 +710,7 @@ machine_free(struct machine *m)
 	    "the daemon is stopping");
 	if (m->m_bev != NULL)
 		bufferevent_free(m->m_bev);
+	json_object_put(m->m_blobmsg);
 	event_free(m->m_watchdog);
 	json_object_put(m->m_last);
 	free(m->m_why);

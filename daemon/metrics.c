@@ -117,39 +117,38 @@ metrics_labelvalue(struct evbuffer *b, const char *s)
 /* The labels of a record: run, then its label fields. */
 static void
 metrics_labels(struct evbuffer *b, const struct nbmd_fieldset *fs,
-    json_object *rec, int64_t run)
+    const void *rec, int64_t run)
 {
 	const struct nbm_stat_field *f;
-	json_object *v;
+	char val[64];
 	size_t i;
 
 	evbuffer_add_printf(b, "{run=\"%lld\"", (long long)run);
 	for (i = 0; i < fs->fs_nfields; i++) {
 		f = &fs->fs_fields[i];
-		if (f->sf_kind != NBM_STAT_LABEL ||
-		    !json_object_object_get_ex(rec, f->sf_name, &v))
+		if (f->sf_kind != NBM_STAT_LABEL)
 			continue;
+		nbm_stat_format(f, rec, val, sizeof(val));
 		evbuffer_add_printf(b, ",%s=\"", f->sf_type == NBM_STAT_STR ?
 		    fs->fs_label : f->sf_name);
-		metrics_labelvalue(b, json_object_get_string(v));
+		metrics_labelvalue(b, val);
 		evbuffer_add(b, "\"", 1);
 	}
 }
 
 /*
  * One family per field of a field set: its samples, one per record (with
- * an "order" label per entry of a U64V field).
+ * an "order" label per entry of a U64V field, up to the last non-zero).
  */
 static void
 metrics_fieldset(struct evbuffer *b, const struct nbmd_fieldset *fs,
-    json_object *set, int64_t run)
+    const char *recs, size_t n, int64_t run)
 {
 	const struct nbm_stat_field *f;
-	json_object *rec, *v;
-	size_t i, j, k, n, nv;
+	const char *rec;
+	size_t i, j, k, nv;
 	char name[128];
 
-	n = fs->fs_array ? json_object_array_length(set) : 1;
 	for (i = 0; i < fs->fs_nfields; i++) {
 		f = &fs->fs_fields[i];
 		if (f->sf_kind == NBM_STAT_LABEL)
@@ -159,12 +158,14 @@ metrics_fieldset(struct evbuffer *b, const struct nbmd_fieldset *fs,
 		metrics_family(b, name, f->sf_kind == NBM_STAT_COUNTER ?
 		    "counter" : "gauge", f->sf_descr);
 		for (j = 0; j < n; j++) {
-			rec = fs->fs_array ? json_object_array_get_idx(set, j) :
-			    set;
-			if (!json_object_object_get_ex(rec, f->sf_name, &v))
-				continue;
-			nv = f->sf_type == NBM_STAT_U64V ?
-			    json_object_array_length(v) : 1;
+			rec = recs + j * fs->fs_recsize;
+			nv = 1;
+			if (f->sf_type == NBM_STAT_U64V) {
+				nv = f->sf_size / sizeof(uint64_t);
+				while (nv > 0 && nbm_stat_u64(f, rec,
+				    nv - 1) == 0)
+					nv--;
+			}
 			for (k = 0; k < nv; k++) {
 				evbuffer_add_printf(b, "%s%s", name,
 				    f->sf_kind == NBM_STAT_COUNTER ?
@@ -173,10 +174,14 @@ metrics_fieldset(struct evbuffer *b, const struct nbmd_fieldset *fs,
 				if (f->sf_type == NBM_STAT_U64V)
 					evbuffer_add_printf(b, ",order=\"%zu\"",
 					    k);
-				evbuffer_add_printf(b, "} %s\n",
-				    json_object_get_string(f->sf_type ==
-				    NBM_STAT_U64V ?
-				    json_object_array_get_idx(v, k) : v));
+				if (f->sf_type == NBM_STAT_I64)
+					evbuffer_add_printf(b, "} %lld\n",
+					    (long long)nbm_stat_u64(f, rec,
+					    0));
+				else
+					evbuffer_add_printf(b, "} %llu\n",
+					    (unsigned long long)nbm_stat_u64(f,
+					    rec, k));
 			}
 		}
 	}
@@ -223,17 +228,19 @@ metrics_intr(struct evbuffer *b, json_object *set, int64_t run)
 void
 metrics_render(struct daemon *d, struct evbuffer *b)
 {
-	json_object *last = recorder_last(d->d_recorder), *set, *v;
+	const struct nbmd_fieldset *fs;
+	json_object *last, *set, *v;
 	enum machine_state st = machine_state(d->d_machine);
+	const char *recs;
 	int64_t run = 0;
-	size_t i;
+	size_t i, n;
 
+	last = recorder_last(d->d_recorder, &run);
 	metrics_family(b, "nbmem_machine_up", "gauge",
 	    "Whether a machine is running (1) or not (0).");
 	evbuffer_add_printf(b, "nbmem_machine_up %d\n", st == MACHINE_UP);
 	if (st == MACHINE_UP && last != NULL &&
-	    json_object_object_get_ex(last, "run", &v) &&
-	    (run = json_object_get_int64(v)) == machine_run(d->d_machine)) {
+	    run == machine_run(d->d_machine)) {
 		metrics_family(b, "nbmem_machine_uptime_seconds", "gauge",
 		    "Uptime of the machine at the last sample.");
 		json_object_object_get_ex(last, "uptime_ns", &v);
@@ -241,10 +248,9 @@ metrics_render(struct daemon *d, struct evbuffer *b)
 		    "{run=\"%lld\"} %.9f\n", (long long)run,
 		    (double)json_object_get_uint64(v) / 1e9);
 		for (i = 0; i < nbmd_nfieldsets; i++)
-			if (json_object_object_get_ex(last,
-			    nbmd_fieldsets[i]->fs_name, &set))
-				metrics_fieldset(b, nbmd_fieldsets[i], set,
-				    run);
+			if (nbmd_blob_find(nbmd_blob_of(last),
+			    nbmd_fieldsets[i]->fs_name, &fs, &recs, &n) == 0)
+				metrics_fieldset(b, fs, recs, n, run);
 		if (json_object_object_get_ex(last, NBMD_SECTION_INTR, &set))
 			metrics_intr(b, set, run);
 	}

@@ -149,6 +149,7 @@ void	client_close_all(struct daemon *);
 void	client_reap(struct daemon *);
 size_t	client_queued(const struct client *);
 void	request_reply(struct request *, json_object *result);
+void	request_reply_text(struct request *, const char *, size_t);
 void	request_error(struct request *, enum proto_err, json_object *data,
 	    const char *fmt, ...) NBMD_PRINTFLIKE(4, 5);
 void	request_notify(struct request *, const char *method, json_object *);
@@ -283,7 +284,7 @@ int	db_event(struct db *, int64_t run, double t, int64_t uptime_ns,
 int	db_sample(struct db *, int64_t run, double t, uint64_t uptime_ns,
 	    int64_t *idp);
 int	db_fieldrow(struct db *, const struct nbmd_fieldset *,
-	    int64_t sample, int64_t seq, json_object *values);
+	    int64_t sample, int64_t seq, const void *rec);
 int	db_retention(struct db *, double cutoff, uint64_t maxsize, int batch,
 	    bool *morep);
 int	db_run_exists(struct db *, int64_t run);
@@ -296,7 +297,7 @@ void	recorder_free(struct recorder *);
 void	recorder_start(struct recorder *);
 void	recorder_configure(struct recorder *);
 void	recorder_stop(struct recorder *, void (*)(void *), void *);
-json_object *recorder_last(const struct recorder *);
+json_object *recorder_last(const struct recorder *, int64_t *runp);
 void	recorder_event(struct recorder *, int64_t run, const char *type,
 	    const char *subject, const char *fmt, ...) NBMD_PRINTFLIKE(5, 6);
 uint64_t recorder_nsamples(const struct recorder *);

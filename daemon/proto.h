@@ -34,6 +34,7 @@
 #define NBMD_PROTO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -118,6 +119,13 @@ json_object *proto_notification(const char *method, json_object *params);
 
 /* The single-line text of a message; valid until obj is put. */
 const char *proto_string(json_object *obj, size_t *lenp);
+
+/* Members of an object, or a default when absent. */
+bool	proto_has(json_object *, const char *);
+int64_t	proto_get_int(json_object *, const char *, int64_t dflt);
+double	proto_get_number(json_object *, const char *, double dflt);
+bool	proto_get_bool(json_object *, const char *, bool dflt);
+const char *proto_get_string(json_object *, const char *, const char *dflt);
 
 /* A JSON number for a time in seconds, printed with microseconds. */
 json_object *proto_time(double);

@@ -46,7 +46,9 @@ struct recorder {
 	uint64_t	 r_nsamples;	/* committed */
 	uint64_t	 r_missed;	/* ticks skipped */
 	uint64_t	 r_failed;	/* samples the database refused */
-	json_object	*r_last;	/* the last snapshot, for /metrics */
+	json_object	*r_last;	/* the last sample (with its blob), for
+					   /metrics */
+	int64_t		 r_lastrun;	/* ... and its run */
 };
 
 static void
@@ -86,6 +88,7 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
 	struct db *db = r->r_daemon->d_db;
 	const struct nbmd_fieldset *fs;
 	json_object *v, *evs, *e;
+	const char *recs;
 	double now = nbmd_now();
 	size_t i, j, n;
 
@@ -96,17 +99,12 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
 		goto fail;
 	for (i = 0; i < nbmd_nfieldsets; i++) {
 		fs = nbmd_fieldsets[i];
-		if (!json_object_object_get_ex(reply, fs->fs_name, &v))
+		if (nbmd_blob_find(nbmd_blob_of(reply), fs->fs_name, &fs,
+		    &recs, &n) != 0)
 			continue;
-		if (!fs->fs_array) {
-			if (db_fieldrow(db, fs, *idp, 0, v) != 0)
-				goto fail;
-			continue;
-		}
-		n = json_object_array_length(v);
 		for (j = 0; j < n; j++)
 			if (db_fieldrow(db, fs, *idp, (int64_t)j,
-			    json_object_array_get_idx(v, j)) != 0)
+			    recs + j * fs->fs_recsize) != 0)
 				goto fail;
 	}
 	if (json_object_object_get_ex(reply, "events", &evs) &&
@@ -176,7 +174,8 @@ record_sampled(void *arg, json_object *reply, enum proto_err err,
 		r->r_evseq = json_object_get_uint64(v);
 	r->r_run = run;
 	json_object_put(r->r_last);
-	r->r_last = stats_snapshot_json(d, reply, ~0U);
+	r->r_last = json_object_get(reply);
+	r->r_lastrun = run;
 out:
 	if (r->r_stopping)
 		record_stopped(r);
@@ -306,10 +305,12 @@ recorder_stop(struct recorder *r, void (*cb)(void *), void *arg)
 		record_stopped(r);
 }
 
+/* recorder_last: the machine's answer of the last sample, and its run. */
 json_object *
-recorder_last(const struct recorder *r)
+recorder_last(const struct recorder *r, int64_t *runp)
 {
 
+	*runp = r->r_lastrun;
 	return r->r_last;
 }
 

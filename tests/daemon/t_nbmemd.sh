@@ -1081,6 +1081,48 @@ exports_body()
 }
 exports_cleanup() { common_cleanup; }
 
+atf_test_case migrate cleanup
+migrate_head()
+{
+	atf_set descr "a version 1 database (machine counters only) is" \
+	    "migrated to version 2 once, its samples kept, and the new" \
+	    "samples have pool rows"
+	atf_set require.progs "jq sqlite3"
+}
+migrate_body()
+{
+	local out
+
+	mkdir -m 0700 db
+	sqlite3 db/nbmemd.db "PRAGMA journal_mode = WAL;
+	    $(cat "$top/schema/0001-initial.sql")
+	    ALTER TABLE machine_samples ADD COLUMN free INTEGER;
+	    INSERT INTO runs (start_time, end_time, ended, seed, ncpu,
+	        page_size, physmem, pid, config)
+	        VALUES (1000, 1010, 'shutdown', 0, 4, 4096, 268435456, 1, '{}');
+	    INSERT INTO samples (run_id, time, uptime_ns) VALUES (1, 1001, 1);
+	    INSERT INTO machine_samples (sample_id, free) VALUES (1, 77);
+	    PRAGMA user_version = 1; PRAGMA application_id = 1312968004;" \
+	    > /dev/null
+	echo '{"recorder":{"interval":0.05}}' > conf.json
+	start_daemon -f conf.json
+	grep -q 'migrated to schema version 2 (0002-objects.sql)' daemon.log ||
+	    atf_fail "not migrated: $(cat daemon.log)"
+	[ "$(sql 'PRAGMA user_version')" = 2 ] || atf_fail "user_version"
+	[ "$(sql 'SELECT free FROM machine_samples WHERE sample_id = 1')" = 77 ] ||
+	    atf_fail "the old sample changed"
+	wait_for "samples of run 2" run2_sampled
+	[ "$(sql "SELECT count(*) FROM pool_samples p JOIN samples s USING (sample_id) WHERE s.run_id = 2 AND p.wchan = 'kmem-00064'")" -ge 2 ] ||
+	    atf_fail "no pool rows"
+	stop_daemon
+	start_daemon -f conf.json
+	[ "$(grep -c 'migrated to schema version' daemon.log)" = 1 ] ||
+	    atf_fail "migrated twice"
+	[ "$(sql 'PRAGMA integrity_check')" = ok ] || atf_fail "integrity"
+	stop_daemon
+}
+migrate_cleanup() { common_cleanup; }
+
 atf_test_case crash_hang cleanup
 crash_hang_head()
 {
@@ -1501,6 +1543,7 @@ atf_init_test_cases()
 	atf_add_test_case intr
 	atf_add_test_case kmem_panic
 	atf_add_test_case exports
+	atf_add_test_case migrate
 	atf_add_test_case crash_hang
 	atf_add_test_case kill9
 	atf_add_test_case sigterm
