@@ -256,7 +256,7 @@ C_OBJS	   := $(C_SRCS:%.c=$(B)/%.o) $(C_SHARED:daemon/%.c=$(B)/cli/d-%.o)
 C_HDRS	   := $(wildcard cli/*.h) daemon/proto.h daemon/xmalloc.h daemon/log.h
 NBMEMCTL   := $(B)/cli/nbmemctl
 
-.PHONY: cli install-cli
+.PHONY: cli install-cli cli-golden
 all: cli
 tests: cli
 install: install-cli
@@ -277,3 +277,9 @@ $(NBMEMCTL): $(C_OBJS) $(LIB_A)
 install-cli: cli
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(NBMEMCTL) $(DESTDIR)$(PREFIX)/bin/
+
+# make cli-golden: rewrite tests/cli/golden/ from this build's output
+# (t_golden.sh with update=yes); review `git diff' before committing.
+cli-golden: tests
+	cd $(B)/tests && kyua -v test_suites.nbmem.update=yes test \
+	    --kyuafile=Kyuafile cli/t_golden

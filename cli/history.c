@@ -12,10 +12,11 @@
  * field tables' names, never a list kept here; a column the table does
  * not know is a key column.  With --rate each counter (a field of kind
  * NBM_STAT_COUNTER) becomes its increase a second since the previous
- * sample of the same object (same run, same label fields), taking the
- * seconds from the machine's uptime when the table has it (simulated time
- * in a deterministic machine) and from the sample times otherwise; the
- * first sample of each object has no rate (empty in CSV, null in JSON).
+ * sample of the same object (same run, same label fields), over the
+ * seconds of machine uptime between them (simulated time in a
+ * deterministic machine) or, where uptime stood still or is not in the
+ * table, over the seconds between the sample times; the first sample of
+ * each object has no rate (empty in CSV, null in JSON).
  * Remembering the previous sample costs one entry per object, not per
  * sample.
  */
@@ -131,7 +132,8 @@ hist_columns(struct hist *h, json_object *cols)
 
 struct rate_ent {
 	char		*re_key;	/* run and label fields */
-	double		 re_t;		/* seconds at the previous sample */
+	double		 re_up;		/* uptime at the previous sample, s */
+	double		 re_wall;	/* its Unix time */
 	double		*re_prev;	/* previous values, by output column */
 };
 
@@ -199,7 +201,24 @@ rates_free(struct hist *h)
 	h->h_ratesize = h->h_nrates = 0;
 }
 
-/* Turn the counters of the current row into rates. */
+/* A double of the row's daemon column i, or NAN when there is none. */
+static double
+row_num(json_object *row, int i)
+{
+	json_object *o;
+
+	if (i < 0 || (o = json_object_array_get_idx(row, (size_t)i)) == NULL ||
+	    (!json_object_is_type(o, json_type_int) &&
+	    !json_object_is_type(o, json_type_double)))
+		return NAN;
+	return json_object_get_double(o);
+}
+
+/*
+ * Turn the counters of the current row into rates: a second of machine
+ * uptime when it advanced, else a second of wall-clock time (an idle
+ * deterministic machine's clock stands still, and its counters too).
+ */
 static void
 hist_rate(struct hist *h, json_object *row)
 {
@@ -207,18 +226,12 @@ hist_rate(struct hist *h, json_object *row)
 	struct hist_val *v;
 	char key[512];
 	size_t off = 0;
-	double t, dt, cur;
+	double up, wall, dt, cur;
 	bool isnew;
 	int i;
 
-	if (h->h_srcup >= 0)
-		t = json_object_get_double(json_object_array_get_idx(row,
-		    (size_t)h->h_srcup)) / 1e9;
-	else if (h->h_srctime >= 0)
-		t = json_object_get_double(json_object_array_get_idx(row,
-		    (size_t)h->h_srctime));
-	else
-		return;
+	up = row_num(row, h->h_srcup) / 1e9;
+	wall = row_num(row, h->h_srctime);
 	off = (size_t)snprintf(key, sizeof(key), "%s", h->h_srcrun < 0 ? "" :
 	    json_object_get_string(json_object_array_get_idx(row,
 	    (size_t)h->h_srcrun)));
@@ -228,7 +241,9 @@ hist_rate(struct hist *h, json_object *row)
 			off += (size_t)snprintf(key + off, sizeof(key) - off,
 			    "\037%s", h->h_vals[i].hv_text);
 	e = rate_lookup(h, key, &isnew);
-	dt = t - e->re_t;
+	dt = up - e->re_up;
+	if (!(dt > 0))
+		dt = wall - e->re_wall;
 	for (i = 0; i < h->h_ncols; i++) {
 		v = &h->h_vals[i];
 		if (h->h_cols[i].hc_field == NULL ||
@@ -236,7 +251,7 @@ hist_rate(struct hist *h, json_object *row)
 		    (v->hv_type != HV_INT && v->hv_type != HV_DOUBLE))
 			continue;
 		cur = v->hv_num;
-		if (isnew || dt <= 0)
+		if (isnew || !(dt > 0))
 			v->hv_type = HV_NULL;
 		else {
 			v->hv_type = HV_DOUBLE;
@@ -244,10 +259,9 @@ hist_rate(struct hist *h, json_object *row)
 		}
 		e->re_prev[i] = cur;
 	}
-	e->re_t = t;
+	e->re_up = up;
+	e->re_wall = wall;
 }
-
-/* ------------------------------------------------------------ values */
 
 /* Read the current row into h_vals. */
 static void

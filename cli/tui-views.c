@@ -463,7 +463,7 @@ cpu_rows(struct tui *t, struct rowset *rs)
 	int64_t cpu, ncpu = jint(t->t_snap, "machine.ncpu",
 	    jint(t->t_info, "config.ncpu", 0));
 	double dt = tui_dt(t), h, m;
-	char name[16];
+	char name[32];
 	struct trow *r;
 
 	for (cpu = 0; cpu < ncpu && cpu < 4096; cpu++) {
