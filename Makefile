@@ -84,7 +84,8 @@ $(NBMEM_PC): mk/nbmem.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*NBM_VERSION_STRING[^"]*"\(.*\)"/\1/p' libnbmem/include/nbmem/nbmem.h)|g' $< > $@
 
 # ----------------------------------------------------------------------
-# Examples: the README's first command runs $(B)/examples/nbm-boot.
+# Examples.  The README's first command, make run, is mk/run.sh: nbmemd
+# and nbmemctl on a private socket and database (nbmemctl's section).
 
 EX_SRCS	:= $(wildcard contrib/examples/*.c)
 EX_BINS	:= $(EX_SRCS:contrib/examples/%.c=$(B)/examples/%)
@@ -92,7 +93,7 @@ EX_BINS	:= $(EX_SRCS:contrib/examples/%.c=$(B)/examples/%)
 examples: $(EX_BINS)
 
 run: all
-	$(B)/examples/nbm-boot
+	@sh mk/run.sh $(B)
 
 $(B)/examples/%: contrib/examples/%.c $(LIB_A)
 	@mkdir -p $(@D)
