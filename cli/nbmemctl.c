@@ -37,6 +37,14 @@ static const struct {
 	{ ACT_SHOW_INTR, cmd_show, 0 },
 	{ ACT_SHOW_EVENTS, cmd_show, 0 },
 	{ ACT_VMSTAT, cmd_vmstat, AE_OFFLINE },
+	{ ACT_RUN, cmd_run, 0 },
+	{ ACT_WORKLOAD_LIST, cmd_workload, 0 },
+	{ ACT_WORKLOAD_SHOW, cmd_workload, 0 },
+	{ ACT_WORKLOAD_STATUS, cmd_workload, 0 },
+	{ ACT_WORKLOAD_STOP, cmd_workload, 0 },
+	{ ACT_TRACE_RECORD, cmd_workload, 0 },
+	{ ACT_TRACE_STOP, cmd_workload, 0 },
+	{ ACT_TRACE_REPLAY, cmd_run, 0 },
 	{ ACT_MACHINE_INFO, cmd_show, 0 },
 	{ ACT_MACHINE_BOOT, cmd_machine, 0 },
 	{ ACT_MACHINE_REBOOT, cmd_machine, 0 },
@@ -418,11 +426,8 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (actions[i].ae_action == res.action)
 			break;
-	if (i == sizeof(actions) / sizeof(actions[0])) {
-		fprintf(stderr, "nbmemctl: %s is not implemented yet\n",
-		    parse_action_name(res.action));
-		exit(EXIT_DAEMON);
-	}
+	if (i == sizeof(actions) / sizeof(actions[0]))
+		exit(EXIT_USAGE);	/* every action has an entry */
 	if (!(actions[i].ae_flags & AE_OFFLINE) &&
 	    (rv = ctl_connect(x)) != 0)
 		exit(rv);
