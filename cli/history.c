@@ -735,12 +735,13 @@ diff_print(struct ctl *x, struct diff *d, const char *table, int64_t a,
 	struct diffobj *o;
 	char b1[64], b2[64], b3[64];
 	double va, vb;
-	size_t i, k;
+	size_t i, k, nrows = 0;
 
 	for (i = 0; i < d->d_nobj; i++) {
 		o = &d->d_obj[i];
 		if (!o->do_seen[0] || !o->do_seen[1]) {
 			table_row(t);
+			nrows++;
 			table_cell(t, "%s", o->do_name);
 			table_cell(t, "%s", "(only in run)");
 			table_cell(t, "%s", o->do_seen[0] ? "yes" : "-");
@@ -760,6 +761,7 @@ diff_print(struct ctl *x, struct diff *d, const char *table, int64_t a,
 			if (va == vb && x->x_verbose == 0)
 				continue;
 			table_row(t);
+			nrows++;
 			table_cell(t, "%s", o->do_name);
 			table_cell(t, "%s", f->sf_name);
 			table_cell(t, "%s", fmt_num(va, b1, sizeof(b1)));
@@ -774,38 +776,36 @@ diff_print(struct ctl *x, struct diff *d, const char *table, int64_t a,
 	}
 	if (!x->x_noheader)
 		printf("%s: run %" PRId64 " (A) against run %" PRId64
-		    " (B), last samples\n", table, a, b);
+		    " (B), last samples%s\n", table, a, b, nrows == 0 ?
+		    ": no differences" : "");
+	if (nrows == 0) {
+		table_free(t);
+		return;
+	}
 	table_print(t, stdout, x->x_noheader, NULL);
 	table_free(t);
 }
 
-int
-cmd_history_diff(struct ctl *x)
+/* diff_table: both runs of one table, compared. */
+static int
+diff_table(struct ctl *x, const char *table, const int64_t *run,
+    const char *pool)
 {
 	struct diff d;
-	const char *table = client_has_method(x->x_cl, "pool.list") ?
-	    "pools" : "machine";
-	int64_t run[2];
 	size_t i;
 	int side, rv = 0;
 
-	run[0] = ARG(x, ARG_RUN_A)->pa_int;
-	run[1] = ARG(x, ARG_RUN_B)->pa_int;
 	memset(&d, 0, sizeof(d));
 	d.d_h.h_row = diff_row;
-	d.d_pool = ARGSET(x, ARG_POOL) ? ARG(x, ARG_POOL)->pa_str : NULL;
-	if (d.d_pool != NULL && strcmp(table, "pools") != 0) {
-		fprintf(stderr, "nbmemctl: --pool: this nbmemd records no "
-		    "pools\n");
-		return EXIT_DAEMON;
-	}
+	d.d_pool = pool;
 	for (side = 0; side < 2 && rv == 0; side++) {
 		d.d_side = side;
 		rv = hist_stream(x, &d.d_h, hist_params(x, table, run[side]));
 	}
-	if (rv == 0 && d.d_pool != NULL && d.d_nobj == 0) {
+	if (rv == 0 && pool != NULL && d.d_nobj == 0) {
 		fprintf(stderr, "nbmemctl: --pool %s: no such pool in runs %"
-		    PRId64 " and %" PRId64 "\n", d.d_pool, run[0], run[1]);
+		    PRId64 " and %" PRId64 "; `nbmemctl show pools' lists the "
+		    "pools\n", pool, run[0], run[1]);
 		rv = EXIT_DAEMON;
 	}
 	if (rv == 0)
@@ -817,4 +817,33 @@ cmd_history_diff(struct ctl *x)
 	}
 	free(d.d_obj);
 	return rv;
+}
+
+/*
+ * history diff: the machine's counters, then every pool (or the one of
+ * --pool), of two runs.
+ */
+int
+cmd_history_diff(struct ctl *x)
+{
+	const char *pool = ARGSET(x, ARG_POOL) ? ARG(x, ARG_POOL)->pa_str :
+	    NULL;
+	bool pools = client_has_method(x->x_cl, "pool.list");
+	int64_t run[2];
+	int rv;
+
+	run[0] = ARG(x, ARG_RUN_A)->pa_int;
+	run[1] = ARG(x, ARG_RUN_B)->pa_int;
+	if (pool != NULL && !pools) {
+		fprintf(stderr, "nbmemctl: --pool: this nbmemd records no "
+		    "pools\n");
+		return EXIT_DAEMON;
+	}
+	if (pool == NULL && (rv = diff_table(x, "machine", run, NULL)) != 0)
+		return rv;
+	if (!pools)
+		return EXIT_OK;
+	if (pool == NULL)
+		printf("\n");
+	return diff_table(x, "pools", run, pool);
 }

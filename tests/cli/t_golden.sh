@@ -124,6 +124,12 @@ objects_body()
 	run 0 intr add net0 --rate 1000 --target all
 	run 0 pool create golden 200 --cache --hardlimit 64 --warn full
 	run 0 pool prime golden 20
+	# Load: items out to the hard limit and past it (failures), a
+	# cache's CPU layer and pool layer, releases.
+	debug_rpc debug.hold '{"pool":"golden","count":80}'
+	debug_rpc debug.hold '{"pool":"kmem-00128","count":100}'
+	debug_rpc debug.release '{"pool":"kmem-00128"}'
+	debug_rpc debug.hold '{"pool":"kmem-00064","count":300}'
 	golden "$object_cmds"
 	stop_daemon
 }
