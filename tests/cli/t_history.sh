@@ -116,6 +116,63 @@ export_machine_cleanup()
 	common_cleanup
 }
 
+atf_test_case export_pools cleanup
+export_pools_head()
+{
+	atf_set descr "history export of the pools table: samples times" \
+	    "pools rows, the header of nbm_pool_fields, one pool with" \
+	    "--pool, rates per pool; a pool's plot"
+	atf_set require.progs "jq xmllint"
+}
+export_pools_body()
+{
+	local n npools header
+
+	write_conf 0.05
+	start_daemon
+	run 0 -j ping
+	if ! echo "$out" | jq -e '.methods | index("pool.list")' >/dev/null
+	then
+		stop_daemon
+		atf_skip "this nbmemd has no pool.list (the daemon2 methods)"
+	fi
+	debug_rpc debug.hold '{"pool":"kmem-00064","count":100}'
+	# Samples after the hold as well: the last rate of gets is 0.
+	n=$(samples_of)
+	wait_for "6 samples" samples_at_least $((n > 3 ? n + 3 : 6))
+	run 0 -j show pools
+	npools=$(echo "$out" | jq '.pools | length')
+	run 0 machine shutdown
+	n=$(samples_of)
+	run 0 history export --run 1 --table pools -o p.csv
+	# Every sample has a row for each pool (two pools may share a
+	# name, as NetBSD's phpool-64 do): rows = samples x pools.
+	[ "$(tail -n +2 p.csv | cut -d, -f1 | sort -u | wc -l)" -eq "$n" ] ||
+	    fail "not $n samples in p.csv"
+	[ $(($(wc -l < p.csv) - 1)) -eq $((n * npools)) ] ||
+	    fail "$(($(wc -l < p.csv) - 1)) rows, not $n samples x $npools pools"
+	header=$(head -1 p.csv)
+	# key columns, then wchan and NBM_POOL_FIELDS in stats.h's order
+	contains "header" "$header" \
+	    "sample,run,time,uptime_ns,wchan,flags,size,pagesize,itemsperpage,nitems,nout,hardlimit,npages,minpages,maxpages,nget,nfail,nput,npagealloc,npagefree,hiwat,nidle,cache_meta_size,cache_nfull,cache_npartial,cache_nempty,cache_ncontended,cache_nmiss_global,cache_nhit_global,cache_nmiss_pcpu,cache_nhit_pcpu"
+	csv_check p.csv "$header" $((n * npools))
+	run 0 history export --run 1 --pool kmem-00064 --format ndjson
+	[ "$(echo "$out" | wc -l)" -eq "$n" ] || fail "--pool: not $n rows"
+	expect '.wchan == "kmem-00064" and .nout == 100' \
+	    "$(echo "$out" | tail -1)"
+	run 0 history export --run 1 --pool kmem-00064 --rate --format ndjson
+	expect '.nget == null' "$(echo "$out" | head -1)"
+	expect '.nget == 0 and .nout == 100' "$(echo "$out" | tail -1)"
+	run 0 history plot --run 1 --pool kmem-00064 -o k.svg
+	xmllint --noout k.svg || fail "k.svg is not well-formed XML"
+	contains "pool plot" "$(cat k.svg)" "pool kmem-00064, run 1" \
+	    ">nout (items handed out, cached ones included)<"
+	run 1 history plot --run 1 --pool nosuch -o n.svg
+	contains "no pool" "$err" "no samples of such a pool"
+	stop_daemon
+}
+export_pools_cleanup() { common_cleanup; }
+
 atf_test_case plot cleanup
 plot_head()
 {
@@ -169,6 +226,7 @@ diff_cleanup() { common_cleanup; }
 atf_init_test_cases()
 {
 	atf_add_test_case export_machine
+	atf_add_test_case export_pools
 	atf_add_test_case plot
 	atf_add_test_case diff
 }
