@@ -4,7 +4,9 @@
  * The debug methods exist to test the daemon's handling of a machine that
  * dies: debug.panic panics the machine (through the machine layer's own
  * panic(), with the daemon's panic hook installed), debug.crash kills the
- * machine process with SIGSEGV, debug.hang makes it stop answering.  They
+ * machine process with SIGSEGV, debug.hang makes it stop answering,
+ * debug.kmem_wrongfree frees kmem memory with the wrong size on a machine
+ * booted with KMEM_SIZE, which panics it the way a kernel bug would.  They
  * are compiled in but hidden -- unknown-method -- unless the daemon was
  * started with NBMEMD_TEST set in its environment (nbmemd.8).  Each
  * answers, once the machine process is gone, with how the run ended.
@@ -30,6 +32,11 @@ static const struct cmd_param cmd_debug_panic_params[] = {
 	{ NULL, 0, 0, 0, false }
 };
 
+static const struct cmd_param cmd_debug_kmem_wrongfree_params[] = {
+	{ "size", CP_INT, 2, 1048576, false },
+	{ NULL, 0, 0, 0, false }
+};
+
 const struct cmd_entry cmd_hello_entry = {
 	"hello", CMD_READONLY, cmd_hello_params, cmd_hello_exec
 };
@@ -41,6 +48,10 @@ const struct cmd_entry cmd_debug_panic_entry = {
 };
 const struct cmd_entry cmd_debug_crash_entry = {
 	"debug.crash", CMD_DEBUG, NULL, cmd_debug_exec
+};
+const struct cmd_entry cmd_debug_kmem_wrongfree_entry = {
+	"debug.kmem_wrongfree", CMD_DEBUG, cmd_debug_kmem_wrongfree_params,
+	cmd_debug_exec
 };
 const struct cmd_entry cmd_debug_hang_entry = {
 	"debug.hang", CMD_DEBUG, NULL, cmd_debug_exec
@@ -134,16 +145,11 @@ static enum cmd_retval
 cmd_debug_exec(struct request *rq)
 {
 	struct machine *m = rq->rq_daemon->d_machine;
-	json_object *args = NULL;
 	const char *op = rq->rq_cmd->name + sizeof("debug.") - 1;
 	char buf[512];
 
-	if (cmd_has(rq, "message")) {
-		args = json_object_new_object();
-		json_object_object_add(args, "message", json_object_new_string(
-		    cmd_string(rq, "message", "")));
-	}
-	if (machine_request(m, op, args, cmd_debug_done, rq) != PROTO_OK) {
+	if (machine_request(m, op, json_object_get(rq->rq_params),
+	    cmd_debug_done, rq) != PROTO_OK) {
 		request_error(rq, PROTO_E_MACHINE_DOWN, NULL, "%s",
 		    machine_down_message(m, buf, sizeof(buf)));
 		return CMD_DONE;

@@ -37,6 +37,30 @@ extern const struct cmd_entry cmd_stats_unsubscribe_entry;
 extern const struct cmd_entry cmd_history_runs_entry;
 extern const struct cmd_entry cmd_history_export_entry;
 extern const struct cmd_entry cmd_events_list_entry;
+extern const struct cmd_entry cmd_pool_list_entry;
+extern const struct cmd_entry cmd_pool_show_entry;
+extern const struct cmd_entry cmd_pool_create_entry;
+extern const struct cmd_entry cmd_pool_destroy_entry;
+extern const struct cmd_entry cmd_pool_setlowat_entry;
+extern const struct cmd_entry cmd_pool_sethiwat_entry;
+extern const struct cmd_entry cmd_pool_sethardlimit_entry;
+extern const struct cmd_entry cmd_pool_prime_entry;
+extern const struct cmd_entry cmd_pool_reclaim_entry;
+extern const struct cmd_entry cmd_cache_list_entry;
+extern const struct cmd_entry cmd_cache_show_entry;
+extern const struct cmd_entry cmd_cache_invalidate_entry;
+extern const struct cmd_entry cmd_kmem_stats_entry;
+extern const struct cmd_entry cmd_vmem_list_entry;
+extern const struct cmd_entry cmd_vmem_show_entry;
+extern const struct cmd_entry cmd_extent_list_entry;
+extern const struct cmd_entry cmd_extent_show_entry;
+extern const struct cmd_entry cmd_intr_list_entry;
+extern const struct cmd_entry cmd_intr_add_entry;
+extern const struct cmd_entry cmd_intr_set_entry;
+extern const struct cmd_entry cmd_intr_remove_entry;
+extern const struct cmd_entry cmd_debug_hold_entry;
+extern const struct cmd_entry cmd_debug_release_entry;
+extern const struct cmd_entry cmd_debug_kmem_wrongfree_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_hello_entry,
@@ -44,6 +68,27 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_machine_config_entry,
 	&cmd_machine_boot_entry,
 	&cmd_machine_shutdown_entry,
+	&cmd_pool_list_entry,
+	&cmd_pool_show_entry,
+	&cmd_pool_create_entry,
+	&cmd_pool_destroy_entry,
+	&cmd_pool_setlowat_entry,
+	&cmd_pool_sethiwat_entry,
+	&cmd_pool_sethardlimit_entry,
+	&cmd_pool_prime_entry,
+	&cmd_pool_reclaim_entry,
+	&cmd_cache_list_entry,
+	&cmd_cache_show_entry,
+	&cmd_cache_invalidate_entry,
+	&cmd_kmem_stats_entry,
+	&cmd_vmem_list_entry,
+	&cmd_vmem_show_entry,
+	&cmd_extent_list_entry,
+	&cmd_extent_show_entry,
+	&cmd_intr_list_entry,
+	&cmd_intr_add_entry,
+	&cmd_intr_set_entry,
+	&cmd_intr_remove_entry,
 	&cmd_stats_snapshot_entry,
 	&cmd_stats_subscribe_entry,
 	&cmd_stats_unsubscribe_entry,
@@ -54,6 +99,9 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_debug_panic_entry,
 	&cmd_debug_crash_entry,
 	&cmd_debug_hang_entry,
+	&cmd_debug_kmem_wrongfree_entry,
+	&cmd_debug_hold_entry,
+	&cmd_debug_release_entry,
 };
 
 #define CMD_NTABLE	(sizeof(cmd_table) / sizeof(cmd_table[0]))
@@ -303,4 +351,50 @@ cmd_string(struct request *rq, const char *name, const char *dflt)
 
 	return json_object_object_get_ex(rq->rq_params, name, &v) ?
 	    json_object_get_string(v) : dflt;
+}
+
+/*
+ * The machine's answer to a forwarded request: its result as the reply;
+ * an error keeps the machine's reason, and a bad-params message names
+ * its field first ("params.align: ..."), which goes into data.field.
+ */
+static void
+cmd_forward_done(void *arg, json_object *reply, enum proto_err err,
+    const char *msg)
+{
+	struct request *rq = arg;
+	char field[96];
+	size_t n;
+
+	if (err == PROTO_OK) {
+		request_reply(rq, json_object_get(reply));
+		return;
+	}
+	if (err == PROTO_E_BAD_PARAMS && strncmp(msg, "params.", 7) == 0 &&
+	    (n = strcspn(msg, ": ")) < sizeof(field)) {
+		snprintf(field, sizeof(field), "%.*s", (int)n, msg);
+		request_error(rq, err, cmd_field_error(field), "%s", msg);
+	} else
+		request_error(rq, err, NULL, "%s", msg);
+}
+
+/*
+ * cmd_forward: the exec function of the methods the machine process
+ * serves itself (pool.*, cache.*, kmem.stats, vmem.*, extent.*, intr.*):
+ * the checked params go to the machine as the operation of the method's
+ * name (child.h), and its answer is the reply.
+ */
+enum cmd_retval
+cmd_forward(struct request *rq)
+{
+	struct machine *m = rq->rq_daemon->d_machine;
+	char buf[512];
+
+	if (machine_request(m, rq->rq_cmd->name, json_object_get(
+	    rq->rq_params), cmd_forward_done, rq) != PROTO_OK) {
+		request_error(rq, PROTO_E_MACHINE_DOWN, NULL, "%s",
+		    machine_down_message(m, buf, sizeof(buf)));
+		return CMD_DONE;
+	}
+	return CMD_WAIT;
 }

@@ -57,8 +57,8 @@ fuzz_init(void)
 	json_object_object_add(u, "free", json_object_new_int64(100));
 	for (i = 0; i < 40; i++) {
 		if (db_sample(d->d_db, run, 1.5e9 + i, (uint64_t)i * 1000000,
-		    &id) != 0 || db_fieldrow(d->d_db, &nbmd_uvmexp_fieldset,
-		    id, u) != 0)
+		    &id) != 0 || db_fieldrow(d->d_db, &nbmd_fs_machine,
+		    id, 0, u) != 0)
 			abort();
 		db_event(d->d_db, run, 1.5e9 + i, i, "machine", "warning", 0,
 		    "pool", "fuzz");

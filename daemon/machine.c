@@ -16,13 +16,17 @@
  *
  *   daemon -> child
  *	{"id": N, "op": OP, "args": {...}}	N grows from 1
- *	OP: info, snapshot, sample {since}, shutdown, and in test mode
- *	panic {message}, crash, hang
+ *	OP: info, snapshot, sample {since}, shutdown, the methods the
+ *	machine serves (pool.list, ...: args are the request's params,
+ *	checked), and in test mode panic {message}, crash, hang,
+ *	kmem_wrongfree {size}, debug.hold, debug.release
  *   child -> daemon
  *	{"ready": {"pid": P}}			booted; requests may follow
  *	{"bootfail": TEXT}			did not boot; exits 4
  *	{"id": N, "result": {...}}		answer to request N
- *	{"id": N, "error": TEXT}		request N failed
+ *	{"id": N, "error": TEXT, "reason": R}	request N failed; R is a
+ *						reason of proto.h (default
+ *						internal)
  *	{"print": TEXT}				the machine printed TEXT
  *	{"panic": TEXT, "op": OP}		the machine panicked in OP;
  *						exits 3
@@ -65,7 +69,7 @@ TAILQ_HEAD(mwaiters, mwaiter);
 
 struct mreq {
 	uint64_t	 q_id;		/* request number */
-	char		 q_op[16];	/* for messages */
+	char		 q_op[32];	/* for messages */
 	double		 q_deadline;	/* monotonic seconds */
 	struct mwaiters	 q_waiters;	/* who wants the answer */
 	TAILQ_ENTRY(mreq) q_entry;	/* on m_reqs, in sending order */
@@ -210,7 +214,7 @@ static void
 machine_answer(struct machine *m, json_object *msg, json_object *id)
 {
 	struct mreq *q = TAILQ_FIRST(&m->m_reqs);
-	json_object *v;
+	json_object *v, *r;
 
 	if (q == NULL || !json_object_is_type(id, json_type_int) ||
 	    (uint64_t)json_object_get_int64(id) != q->q_id) {
@@ -226,8 +230,11 @@ machine_answer(struct machine *m, json_object *msg, json_object *id)
 		machine_waiters_call(&q->q_waiters, v, PROTO_OK, NULL);
 	else if (json_object_object_get_ex(msg, "error", &v) &&
 	    json_object_is_type(v, json_type_string))
-		machine_waiters_call(&q->q_waiters, NULL, PROTO_E_INTERNAL,
-		    json_object_get_string(v));
+		machine_waiters_call(&q->q_waiters, NULL,
+		    json_object_object_get_ex(msg, "reason", &r) &&
+		    json_object_is_type(r, json_type_string) ?
+		    proto_reason_lookup(json_object_get_string(r)) :
+		    PROTO_E_INTERNAL, json_object_get_string(v));
 	else {
 		machine_waiters_call(&q->q_waiters, NULL, PROTO_E_INTERNAL,
 		    "the machine sent a malformed answer");

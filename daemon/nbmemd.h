@@ -197,6 +197,7 @@ double	cmd_number(struct request *, const char *, double dflt);
 bool	cmd_bool(struct request *, const char *, bool dflt);
 const char *cmd_string(struct request *, const char *, const char *dflt);
 json_object *cmd_field_error(const char *field);
+enum cmd_retval cmd_forward(struct request *);
 
 /*
  * cmd-stats.c
@@ -282,7 +283,7 @@ int	db_event(struct db *, int64_t run, double t, int64_t uptime_ns,
 int	db_sample(struct db *, int64_t run, double t, uint64_t uptime_ns,
 	    int64_t *idp);
 int	db_fieldrow(struct db *, const struct nbmd_fieldset *,
-	    int64_t sample, json_object *values);
+	    int64_t sample, int64_t seq, json_object *values);
 int	db_retention(struct db *, double cutoff, uint64_t maxsize, int batch,
 	    bool *morep);
 int	db_run_exists(struct db *, int64_t run);

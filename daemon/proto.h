@@ -38,7 +38,7 @@
 
 #include <json-c/json.h>
 
-#define NBMD_PROTO_VERSION	1	/* incompatible changes */
+#define NBMD_PROTO_VERSION	2	/* incompatible changes */
 #define NBMD_PROTO_MINOR	0	/* compatible additions */
 
 #define NBMD_LINE_MAX		(1024 * 1024)	/* request bytes, LF excluded */
@@ -67,7 +67,17 @@
 	    "protocol version mismatch")				\
 	X(HISTORY, -32007, "history-unavailable",			\
 	    "the history database failed")				\
-	X(SHUTTING_DOWN, -32008, "shutting-down", "the daemon is stopping")
+	X(SHUTTING_DOWN, -32008, "shutting-down", "the daemon is stopping")\
+	X(NO_SUCH_POOL, -32009, "no-such-pool", "no such pool")	\
+	X(NO_SUCH_ARENA, -32010, "no-such-arena", "no such vmem arena")	\
+	X(NO_SUCH_EXTENT, -32011, "no-such-extent", "no such extent")	\
+	X(NO_SUCH_SOURCE, -32012, "no-such-source",			\
+	    "no such interrupt source")					\
+	X(POOL_BUSY, -32013, "pool-busy", "the pool has items out")	\
+	X(EXISTS, -32014, "exists", "an object of that name exists")	\
+	X(NOT_OWNED, -32015, "not-owned",				\
+	    "the object is not the daemon's to change")			\
+	X(NO_CACHE, -32016, "no-cache", "the pool has no cache")
 
 enum proto_err {
 	PROTO_OK = 0,

@@ -4,9 +4,12 @@
  *
  * At each tick of recorder.interval the recorder asks the machine for a
  * "sample" (its statistics plus the machine events it has not recorded
- * yet) and writes it in one transaction: a samples row, a row per field
- * set (machine_samples), and an events row per machine event.  A tick that
- * comes while the previous sample is still on its way is counted as
+ * yet) and writes it in one transaction: a samples row, a row per
+ * record of each field set (machine_samples, pool_samples, cache_samples,
+ * vmem_samples, extent_samples: fields.h), and an events row per machine
+ * event (hard-limit warnings, interrupt source changes, page daemon runs,
+ * ...).  Retention deletes samples; their rows go with them (ON DELETE
+ * CASCADE, schema/0002-objects.sql).  A tick that comes while the previous sample is still on its way is counted as
  * missed and skipped, never queued, so that a slow machine cannot pile up
  * work; no client can delay a sample, because requests never block the
  * event loop (control.c).
@@ -81,6 +84,7 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
     int64_t *idp)
 {
 	struct db *db = r->r_daemon->d_db;
+	const struct nbmd_fieldset *fs;
 	json_object *v, *evs, *e;
 	double now = nbmd_now();
 	size_t i, j, n;
@@ -90,11 +94,21 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
 	if (!json_object_object_get_ex(reply, "uptime_ns", &v) ||
 	    db_sample(db, run, now, json_object_get_uint64(v), idp) != 0)
 		goto fail;
-	for (i = 0; i < nbmd_nfieldsets; i++)
-		if (json_object_object_get_ex(reply,
-		    nbmd_fieldsets[i]->fs_name, &v) &&
-		    db_fieldrow(db, nbmd_fieldsets[i], *idp, v) != 0)
-			goto fail;
+	for (i = 0; i < nbmd_nfieldsets; i++) {
+		fs = nbmd_fieldsets[i];
+		if (!json_object_object_get_ex(reply, fs->fs_name, &v))
+			continue;
+		if (!fs->fs_array) {
+			if (db_fieldrow(db, fs, *idp, 0, v) != 0)
+				goto fail;
+			continue;
+		}
+		n = json_object_array_length(v);
+		for (j = 0; j < n; j++)
+			if (db_fieldrow(db, fs, *idp, (int64_t)j,
+			    json_object_array_get_idx(v, j)) != 0)
+				goto fail;
+	}
 	if (json_object_object_get_ex(reply, "events", &evs) &&
 	    json_object_is_type(evs, json_type_array)) {
 		n = json_object_array_length(evs);
@@ -109,9 +123,9 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
 				goto fail;
 		}
 	}
-	if (record_int(reply, "lost", 0) > 0 && db_event(db, run, now, -1, "daemon", "lost-events",
-	    -1, "machine", "the machine's event ring overwrote events before "
-	    "they were recorded") != 0)
+	if (record_int(reply, "lost", 0) > 0 && db_event(db, run, now, -1,
+	    "daemon", "lost-events", -1, "machine", "the machine's event ring "
+	    "overwrote events before they were recorded") != 0)
 		goto fail;
 	if (db_commit(db) != 0)
 		goto fail;

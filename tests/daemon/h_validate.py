@@ -21,7 +21,9 @@ import sys
 
 import jsonschema
 
-SEMANTIC = {"machine.boot", "history.export"}
+SEMANTIC = {"machine.boot", "history.export", "pool.create", "pool.setlowat",
+            "pool.prime", "intr.add", "intr.set", "debug.hold",
+            "debug.kmem_wrongfree"}
 
 
 def load(schemadir):
