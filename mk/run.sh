@@ -63,14 +63,17 @@ else
 	say "this nbmemd has no workload engine yet: no workload runs"
 fi
 
-if ctl show pools > /dev/null 2>&1; then
-	say "nbmemctl vmstat -m"
-	ctl vmstat -m || exit 1
-	say "nbmemctl vmstat -C"
-	ctl vmstat -C || exit 1
-else
-	say "this nbmemd has no pool statistics yet: no vmstat tables"
-fi
+# A few samples in the history at least, for the exports and plots.
+i=0
+until [ "$(ctl -j history runs --limit 1 | sed -n 's/.*"samples": \([0-9]*\).*/\1/p')" -ge 4 ] 2>/dev/null || [ $i -ge 50 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+
+say "nbmemctl vmstat -m"
+ctl vmstat -m || exit 1
+say "nbmemctl vmstat -C"
+ctl vmstat -C || exit 1
 
 say "exporting the history"
 ctl history export -o "$dir/machine.csv" || exit 1

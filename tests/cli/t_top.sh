@@ -34,7 +34,7 @@ start_top()
 	[ "${1:-}" = -- ] && shift
 	tm new-session -d -s top -x 80 -y 24 "echo BEFORE; env$env \
 	    '$nbmemctl' -s '$sock' top $*; echo EXITED rc=\$?; \
-	    stty -a > stty.out; sleep 600"
+	    stty -a > stty.out; echo MODES SAVED; sleep 600"
 }
 
 screen()
@@ -110,7 +110,7 @@ header_body()
 	start_daemon
 	start_top
 	wait_screen "nbmemctl top: run 1, 2 CPUs deterministic, 4 KiB pages, 64 MiB"
-	wait_screen "^mem "
+	wait_screen "^mem 64 MiB free ([0-9]*%), "
 	wait_screen "1 pools 2 caches 3 vmem 4 extents 5 cpus 6 intr"
 	[ "$(line_of '^q quit  h help')" -eq 24 ] ||
 	    fail "the key line is not the 24th: $(screen)"
@@ -252,6 +252,7 @@ quit_body()
 	wait_screen "nbmemctl top: run 1"
 	keys q
 	wait_screen "EXITED rc=0"
+	wait_screen "MODES SAVED"
 	on_screen "^BEFORE" || fail "the screen before top is gone: $(screen)"
 	on_screen "nbmemctl top:" && fail "top's screen stayed: $(screen)"
 	grep -q ' icanon' stty.out && grep -q ' echo ' stty.out ||
@@ -262,6 +263,7 @@ quit_body()
 	wait_screen "nbmemctl top: run 1"
 	keys C-c
 	wait_screen "EXITED rc=0"
+	wait_screen "MODES SAVED"
 	on_screen "nbmemctl top:" && fail "top's screen stayed after ^C"
 	grep -q ' icanon' stty.out ||
 	    fail "^C: the terminal modes were not restored: $(cat stty.out)"
