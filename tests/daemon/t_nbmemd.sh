@@ -1458,6 +1458,11 @@ oldest_after()
 {
 	[ "$(sql "SELECT min(time) >= $1 FROM samples")" = 1 ]
 }
+new_samples()
+{
+	[ "$(sql 'SELECT count(*) FROM samples WHERE time > 1000')" -ge 1 ]
+}
+
 retention_body()
 {
 	local t0 size0 n
@@ -1487,12 +1492,13 @@ retention_body()
 	size0=$(db_used)
 	n=$(sql 'SELECT max(sample_id) FROM samples WHERE time < 100')
 	[ "$size0" -gt 1048576 ] || atf_fail "the history is only $size0 bytes"
-	echo '{"recorder":{"interval":0.05,"retention":{"max_size":"1M"}}}' \
+	# A slow interval: the new samples (a row per pool each) must stay
+	# far below the limit, or they alone would push every old one out.
+	echo '{"recorder":{"interval":0.5,"retention":{"max_size":"1M"}}}' \
 	    > size.json
 	start_daemon -f size.json
 	wait_for "the database to shrink to 1 MiB" used_below 1048576
-	[ "$(sql 'SELECT count(*) FROM samples WHERE time > 1000')" -ge 1 ] ||
-	    atf_fail "no new samples"
+	wait_for "a new sample" new_samples
 	[ "$(sql 'SELECT max(sample_id) FROM samples WHERE time < 100')" = "$n" ] ||
 	    atf_fail "retention did not keep the newest old samples"
 	[ "$(stat -c %s db/nbmemd.db)" -lt "$size0" ] ||
