@@ -15,7 +15,7 @@
  * Parallel mode.  A generator thread per machine sleeps until the next
  * arrival of any source, counts the arrivals due on the wall clock, adds
  * them to their targets' pending counts and signals each target CPU's host
- * thread (a real-time signal).  The signal handler, on that thread, runs
+ * thread (a signal).  The signal handler, on that thread, runs
  * whatever its CPU's level allows -- wherever the thread was, between any
  * two instructions, as a device interrupt would.  Scheduler and allocator
  * locks that an interrupt may want are held at raised levels, so a handler
@@ -45,7 +45,14 @@
 
 #define NBM_INTR_MAXSRC		256	/* sources over a machine's life */
 #define NBM_SOFTINT_MAX		256
-#define NBM_INTR_SIGNAL		(SIGRTMIN + 3)
+/*
+ * The interrupt signal.  A standard signal, not a real-time one: its
+ * instances do not queue (the arrivals are counted in ip_pending), so a
+ * thread that has it blocked -- inside its own handler, say -- can never
+ * pile up queued signals against the user's RLIMIT_SIGPENDING, which
+ * every other process of the user shares.
+ */
+#define NBM_INTR_SIGNAL		SIGURG
 
 struct intr_percpu {
 	_Atomic(uint64_t) ip_pending;	/* arrivals waiting */
