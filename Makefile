@@ -239,3 +239,41 @@ $(FUZZ_B)/daemon/fuzz-%: daemon/fuzz-%.c $(filter-out $(B)/daemon/nbmemd.o,$(D_O
 	$(CC) $(ALL_CFLAGS) $(D_CFLAGS) -Idaemon -fsanitize=fuzzer -o $@ $< \
 	    $(filter-out $(B)/daemon/nbmemd.o,$(D_OBJS)) $(LIB_A) $(D_LIBS) \
 	    $(LDFLAGS_BASE)
+
+# ----------------------------------------------------------------------
+# nbmemctl, the command-line client (cli/*.c, documented in
+# cli/nbmemctl.8, which `install' installs with the other pages): json-c and ncursesw through pkg-config.  It compiles
+# the daemon's wire contract (daemon/proto.c) and allocation wrappers
+# (daemon/xmalloc.c) itself, bgpctl-style, and links libnbmem.a only for
+# the vmstat renderer and the statistics field tables.
+
+C_PKGS	   := json-c ncursesw
+C_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(C_PKGS) 2>/dev/null)
+C_LIBS	   := $(shell $(PKG_CONFIG) --libs $(C_PKGS) 2>/dev/null)
+C_SRCS	   := $(sort $(wildcard cli/*.c))
+C_SHARED   := daemon/proto.c daemon/xmalloc.c
+C_OBJS	   := $(C_SRCS:%.c=$(B)/%.o) $(C_SHARED:daemon/%.c=$(B)/cli/d-%.o)
+C_HDRS	   := $(wildcard cli/*.h) daemon/proto.h daemon/xmalloc.h daemon/log.h
+NBMEMCTL   := $(B)/cli/nbmemctl
+
+.PHONY: cli install-cli
+all: cli
+tests: cli
+install: install-cli
+
+cli: $(NBMEMCTL)
+
+$(B)/cli/%.o: cli/%.c $(C_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(C_CFLAGS) -Icli -Idaemon -c -o $@ $<
+
+$(B)/cli/d-%.o: daemon/%.c $(C_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(C_CFLAGS) -Idaemon -c -o $@ $<
+
+$(NBMEMCTL): $(C_OBJS) $(LIB_A)
+	$(CC) -o $@ $(C_OBJS) $(LIB_A) $(C_LIBS) $(LDFLAGS_BASE)
+
+install-cli: cli
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(NBMEMCTL) $(DESTDIR)$(PREFIX)/bin/
