@@ -294,8 +294,14 @@ client_timeouts(struct client *cl)
 	if (cl->cl_bev == NULL)
 		return;
 	in = bufferevent_get_input(cl->cl_bev);
+	/*
+	 * Only a partial line the daemon is waiting to see the end of: not
+	 * lines held back because the client is not reading its answers
+	 * (its output above NBMD_OUT_HIWAT), which may wait as long as the
+	 * client likes.
+	 */
 	if (cl->cl_pending == NULL && !cl->cl_closing &&
-	    evbuffer_get_length(in) > 0) {
+	    evbuffer_get_length(in) > 0 && client_queued(cl) < NBMD_OUT_HIWAT) {
 		t = cl->cl_daemon->d_conf.c_line_timeout;
 		tv.tv_sec = (time_t)t;
 		tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);

@@ -190,7 +190,9 @@ intr_run_hard(struct cpu_info *ci, struct nbm_intr_state *it, int lvl,
 			atomic_signal_fence(memory_order_seq_cst);
 			ci->ci_idepth--;
 			ci->ci_ilevel = os;
-			ci->ci_nintr++;
+			/* Read by statistics on other threads (kern_stats.c). */
+			__atomic_store_n(&ci->ci_nintr, ci->ci_nintr + 1,
+			    __ATOMIC_RELAXED);
 			atomic_fetch_add_explicit(&ip->ip_count, 1,
 			    memory_order_relaxed);
 			if (masked)
@@ -850,7 +852,7 @@ nbm_cpu_interrupt(int ipl, bool soft, void (*fn)(void *), void *arg)
 		l->l_pflag |= LP_INTR;
 	} else
 		ci->ci_idepth++;
-	ci->ci_nintr++;
+	__atomic_store_n(&ci->ci_nintr, ci->ci_nintr + 1, __ATOMIC_RELAXED);
 	fn(arg);
 	if (soft) {
 		ci->ci_sdepth--;
