@@ -84,7 +84,8 @@ $(NBMEM_PC): mk/nbmem.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*NBM_VERSION_STRING[^"]*"\(.*\)"/\1/p' libnbmem/include/nbmem/nbmem.h)|g' $< > $@
 
 # ----------------------------------------------------------------------
-# Examples: the README's first command runs $(B)/examples/nbm-boot.
+# Examples.  The README's first command, make run, is mk/run.sh: nbmemd
+# and nbmemctl on a private socket and database (nbmemctl's section).
 
 EX_SRCS	:= $(wildcard contrib/examples/*.c)
 EX_BINS	:= $(EX_SRCS:contrib/examples/%.c=$(B)/examples/%)
@@ -92,7 +93,7 @@ EX_BINS	:= $(EX_SRCS:contrib/examples/%.c=$(B)/examples/%)
 examples: $(EX_BINS)
 
 run: all
-	$(B)/examples/nbm-boot
+	@sh mk/run.sh $(B)
 
 $(B)/examples/%: contrib/examples/%.c $(LIB_A)
 	@mkdir -p $(@D)
@@ -256,7 +257,7 @@ C_OBJS	   := $(C_SRCS:%.c=$(B)/%.o) $(C_SHARED:daemon/%.c=$(B)/cli/d-%.o)
 C_HDRS	   := $(wildcard cli/*.h) daemon/proto.h daemon/xmalloc.h daemon/log.h
 NBMEMCTL   := $(B)/cli/nbmemctl
 
-.PHONY: cli install-cli
+.PHONY: cli install-cli cli-golden
 all: cli
 tests: cli
 install: install-cli
@@ -277,3 +278,9 @@ $(NBMEMCTL): $(C_OBJS) $(LIB_A)
 install-cli: cli
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(NBMEMCTL) $(DESTDIR)$(PREFIX)/bin/
+
+# make cli-golden: rewrite tests/cli/golden/ from this build's output
+# (t_golden.sh with update=yes); review `git diff' before committing.
+cli-golden: tests
+	cd $(B)/tests && kyua -v test_suites.nbmem.update=yes test \
+	    --kyuafile=Kyuafile cli/t_golden

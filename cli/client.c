@@ -15,7 +15,6 @@
 #include <sys/un.h>
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +72,6 @@ client_open(struct client *c, const char *path, int verbose,
 	c->c_verbose = verbose;
 	c->c_nextid = 1;
 	c->c_path = xstrdup(path);
-	signal(SIGPIPE, SIG_IGN);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -164,8 +162,9 @@ client_send(struct client *c, const char *method, json_object *params)
 	if (c->c_verbose >= 2)
 		fprintf(stderr, "-> %s\n", s);
 	while (off <= len) {
-		n = off < len ? write(c->c_fd, s + off, len - off) :
-		    write(c->c_fd, "\n", 1);
+		/* MSG_NOSIGNAL: a daemon gone is an error, not SIGPIPE. */
+		n = off < len ? send(c->c_fd, s + off, len - off,
+		    MSG_NOSIGNAL) : send(c->c_fd, "\n", 1, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {

@@ -12,10 +12,11 @@
  * field tables' names, never a list kept here; a column the table does
  * not know is a key column.  With --rate each counter (a field of kind
  * NBM_STAT_COUNTER) becomes its increase a second since the previous
- * sample of the same object (same run, same label fields), taking the
- * seconds from the machine's uptime when the table has it (simulated time
- * in a deterministic machine) and from the sample times otherwise; the
- * first sample of each object has no rate (empty in CSV, null in JSON).
+ * sample of the same object (same run, same label fields), over the
+ * seconds of machine uptime between them (simulated time in a
+ * deterministic machine) or, where uptime stood still or is not in the
+ * table, over the seconds between the sample times; the first sample of
+ * each object has no rate (empty in CSV, null in JSON).
  * Remembering the previous sample costs one entry per object, not per
  * sample.
  */
@@ -131,7 +132,8 @@ hist_columns(struct hist *h, json_object *cols)
 
 struct rate_ent {
 	char		*re_key;	/* run and label fields */
-	double		 re_t;		/* seconds at the previous sample */
+	double		 re_up;		/* uptime at the previous sample, s */
+	double		 re_wall;	/* its Unix time */
 	double		*re_prev;	/* previous values, by output column */
 };
 
@@ -199,7 +201,24 @@ rates_free(struct hist *h)
 	h->h_ratesize = h->h_nrates = 0;
 }
 
-/* Turn the counters of the current row into rates. */
+/* A double of the row's daemon column i, or NAN when there is none. */
+static double
+row_num(json_object *row, int i)
+{
+	json_object *o;
+
+	if (i < 0 || (o = json_object_array_get_idx(row, (size_t)i)) == NULL ||
+	    (!json_object_is_type(o, json_type_int) &&
+	    !json_object_is_type(o, json_type_double)))
+		return NAN;
+	return json_object_get_double(o);
+}
+
+/*
+ * Turn the counters of the current row into rates: a second of machine
+ * uptime when it advanced, else a second of wall-clock time (an idle
+ * deterministic machine's clock stands still, and its counters too).
+ */
 static void
 hist_rate(struct hist *h, json_object *row)
 {
@@ -207,18 +226,12 @@ hist_rate(struct hist *h, json_object *row)
 	struct hist_val *v;
 	char key[512];
 	size_t off = 0;
-	double t, dt, cur;
+	double up, wall, dt, cur;
 	bool isnew;
 	int i;
 
-	if (h->h_srcup >= 0)
-		t = json_object_get_double(json_object_array_get_idx(row,
-		    (size_t)h->h_srcup)) / 1e9;
-	else if (h->h_srctime >= 0)
-		t = json_object_get_double(json_object_array_get_idx(row,
-		    (size_t)h->h_srctime));
-	else
-		return;
+	up = row_num(row, h->h_srcup) / 1e9;
+	wall = row_num(row, h->h_srctime);
 	off = (size_t)snprintf(key, sizeof(key), "%s", h->h_srcrun < 0 ? "" :
 	    json_object_get_string(json_object_array_get_idx(row,
 	    (size_t)h->h_srcrun)));
@@ -228,7 +241,9 @@ hist_rate(struct hist *h, json_object *row)
 			off += (size_t)snprintf(key + off, sizeof(key) - off,
 			    "\037%s", h->h_vals[i].hv_text);
 	e = rate_lookup(h, key, &isnew);
-	dt = t - e->re_t;
+	dt = up - e->re_up;
+	if (!(dt > 0))
+		dt = wall - e->re_wall;
 	for (i = 0; i < h->h_ncols; i++) {
 		v = &h->h_vals[i];
 		if (h->h_cols[i].hc_field == NULL ||
@@ -236,7 +251,7 @@ hist_rate(struct hist *h, json_object *row)
 		    (v->hv_type != HV_INT && v->hv_type != HV_DOUBLE))
 			continue;
 		cur = v->hv_num;
-		if (isnew || dt <= 0)
+		if (isnew || !(dt > 0))
 			v->hv_type = HV_NULL;
 		else {
 			v->hv_type = HV_DOUBLE;
@@ -244,10 +259,9 @@ hist_rate(struct hist *h, json_object *row)
 		}
 		e->re_prev[i] = cur;
 	}
-	e->re_t = t;
+	e->re_up = up;
+	e->re_wall = wall;
 }
-
-/* ------------------------------------------------------------ values */
 
 /* Read the current row into h_vals. */
 static void
@@ -721,12 +735,13 @@ diff_print(struct ctl *x, struct diff *d, const char *table, int64_t a,
 	struct diffobj *o;
 	char b1[64], b2[64], b3[64];
 	double va, vb;
-	size_t i, k;
+	size_t i, k, nrows = 0;
 
 	for (i = 0; i < d->d_nobj; i++) {
 		o = &d->d_obj[i];
 		if (!o->do_seen[0] || !o->do_seen[1]) {
 			table_row(t);
+			nrows++;
 			table_cell(t, "%s", o->do_name);
 			table_cell(t, "%s", "(only in run)");
 			table_cell(t, "%s", o->do_seen[0] ? "yes" : "-");
@@ -746,6 +761,7 @@ diff_print(struct ctl *x, struct diff *d, const char *table, int64_t a,
 			if (va == vb && x->x_verbose == 0)
 				continue;
 			table_row(t);
+			nrows++;
 			table_cell(t, "%s", o->do_name);
 			table_cell(t, "%s", f->sf_name);
 			table_cell(t, "%s", fmt_num(va, b1, sizeof(b1)));
@@ -760,38 +776,36 @@ diff_print(struct ctl *x, struct diff *d, const char *table, int64_t a,
 	}
 	if (!x->x_noheader)
 		printf("%s: run %" PRId64 " (A) against run %" PRId64
-		    " (B), last samples\n", table, a, b);
+		    " (B), last samples%s\n", table, a, b, nrows == 0 ?
+		    ": no differences" : "");
+	if (nrows == 0) {
+		table_free(t);
+		return;
+	}
 	table_print(t, stdout, x->x_noheader, NULL);
 	table_free(t);
 }
 
-int
-cmd_history_diff(struct ctl *x)
+/* diff_table: both runs of one table, compared. */
+static int
+diff_table(struct ctl *x, const char *table, const int64_t *run,
+    const char *pool)
 {
 	struct diff d;
-	const char *table = client_has_method(x->x_cl, "pool.list") ?
-	    "pools" : "machine";
-	int64_t run[2];
 	size_t i;
 	int side, rv = 0;
 
-	run[0] = ARG(x, ARG_RUN_A)->pa_int;
-	run[1] = ARG(x, ARG_RUN_B)->pa_int;
 	memset(&d, 0, sizeof(d));
 	d.d_h.h_row = diff_row;
-	d.d_pool = ARGSET(x, ARG_POOL) ? ARG(x, ARG_POOL)->pa_str : NULL;
-	if (d.d_pool != NULL && strcmp(table, "pools") != 0) {
-		fprintf(stderr, "nbmemctl: --pool: this nbmemd records no "
-		    "pools\n");
-		return EXIT_DAEMON;
-	}
+	d.d_pool = pool;
 	for (side = 0; side < 2 && rv == 0; side++) {
 		d.d_side = side;
 		rv = hist_stream(x, &d.d_h, hist_params(x, table, run[side]));
 	}
-	if (rv == 0 && d.d_pool != NULL && d.d_nobj == 0) {
+	if (rv == 0 && pool != NULL && d.d_nobj == 0) {
 		fprintf(stderr, "nbmemctl: --pool %s: no such pool in runs %"
-		    PRId64 " and %" PRId64 "\n", d.d_pool, run[0], run[1]);
+		    PRId64 " and %" PRId64 "; `nbmemctl show pools' lists the "
+		    "pools\n", pool, run[0], run[1]);
 		rv = EXIT_DAEMON;
 	}
 	if (rv == 0)
@@ -803,4 +817,33 @@ cmd_history_diff(struct ctl *x)
 	}
 	free(d.d_obj);
 	return rv;
+}
+
+/*
+ * history diff: the machine's counters, then every pool (or the one of
+ * --pool), of two runs.
+ */
+int
+cmd_history_diff(struct ctl *x)
+{
+	const char *pool = ARGSET(x, ARG_POOL) ? ARG(x, ARG_POOL)->pa_str :
+	    NULL;
+	bool pools = client_has_method(x->x_cl, "pool.list");
+	int64_t run[2];
+	int rv;
+
+	run[0] = ARG(x, ARG_RUN_A)->pa_int;
+	run[1] = ARG(x, ARG_RUN_B)->pa_int;
+	if (pool != NULL && !pools) {
+		fprintf(stderr, "nbmemctl: --pool: this nbmemd records no "
+		    "pools\n");
+		return EXIT_DAEMON;
+	}
+	if (pool == NULL && (rv = diff_table(x, "machine", run, NULL)) != 0)
+		return rv;
+	if (!pools)
+		return EXIT_OK;
+	if (pool == NULL)
+		printf("\n");
+	return diff_table(x, "pools", run, pool);
 }

@@ -37,6 +37,14 @@ static const struct {
 	{ ACT_SHOW_INTR, cmd_show, 0 },
 	{ ACT_SHOW_EVENTS, cmd_show, 0 },
 	{ ACT_VMSTAT, cmd_vmstat, AE_OFFLINE },
+	{ ACT_RUN, cmd_run, 0 },
+	{ ACT_WORKLOAD_LIST, cmd_workload, 0 },
+	{ ACT_WORKLOAD_SHOW, cmd_workload, 0 },
+	{ ACT_WORKLOAD_STATUS, cmd_workload, 0 },
+	{ ACT_WORKLOAD_STOP, cmd_workload, 0 },
+	{ ACT_TRACE_RECORD, cmd_workload, 0 },
+	{ ACT_TRACE_STOP, cmd_workload, 0 },
+	{ ACT_TRACE_REPLAY, cmd_run, 0 },
 	{ ACT_MACHINE_INFO, cmd_show, 0 },
 	{ ACT_MACHINE_BOOT, cmd_machine, 0 },
 	{ ACT_MACHINE_REBOOT, cmd_machine, 0 },
@@ -297,6 +305,67 @@ ctl_call(struct ctl *x, const char *method, json_object *params)
 	return r;
 }
 
+/*
+ * The names a completion may offer, by placeholder: the method that
+ * lists them, its array, and the member that names each.
+ */
+static const struct {
+	const char	*cn_meta;
+	const char	*cn_method;
+	const char	*cn_array;
+	const char	*cn_key;
+} complete_names[] = {
+	{ "POOL", "pool.list", "pools", "wchan" },
+	{ "ARENA", "vmem.list", "arenas", "name" },
+	{ "EXTENT", "extent.list", "extents", "name" },
+	{ "SOURCE", "intr.list", "sources", "name" },
+	{ "WORKLOAD", "workload.list", "workloads", "name" },
+};
+
+/*
+ * complete: nbmemctl __complete [-s socket] WORD... -- the words that may
+ * come next (contrib/completion/nbmemctl.bash): keywords from the token
+ * tables, names from the daemon when it answers, "__FILE__" where a file
+ * name goes.  Prints nothing on any error.
+ */
+static int
+complete(const char *sock, int argc, char **argv)
+{
+	struct client cl;
+	struct rpc_error re;
+	const char *what;
+	json_object *r, *a;
+	size_t i, k, n;
+	int c;
+
+	for (c = 0; c < argc && argv[c][0] == '-' && argv[c][1] != '\0' &&
+	    strspn(argv[c] + 1, "jnvs") == strlen(argv[c] + 1); c++) {
+		if (strchr(argv[c], 's') != NULL && c + 1 < argc)
+			sock = argv[++c];
+	}
+	if ((what = parse_complete(argc - c, argv + c, stdout)) == NULL)
+		return EXIT_OK;
+	if (strcmp(what, "FILE") == 0 || strcmp(what, "WORKLOAD") == 0)
+		printf("__FILE__\n");
+	for (i = 0; i < sizeof(complete_names) / sizeof(complete_names[0]);
+	    i++) {
+		if (strcmp(complete_names[i].cn_meta, what) != 0 ||
+		    client_open(&cl, sock, 0, &re) != 0)
+			continue;
+		if ((r = client_call(&cl, complete_names[i].cn_method, NULL,
+		    &re)) != NULL) {
+			a = jget(r, complete_names[i].cn_array);
+			n = a != NULL ? json_object_array_length(a) : 0;
+			for (k = 0; k < n; k++)
+				printf("%s\n", jstr(json_object_array_get_idx(
+				    a, k), complete_names[i].cn_key, ""));
+			json_object_put(r);
+		}
+		client_close(&cl);
+	}
+	return EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -305,6 +374,8 @@ main(int argc, char **argv)
 	size_t i;
 	int ch, rv;
 
+	if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+		return complete(client_default_socket(), argc - 2, argv + 2);
 	memset(x, 0, sizeof(*x));
 	x->x_socket = client_default_socket();
 	/* Stop at the command: its words may look like options. */
@@ -341,6 +412,8 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc > 0 && strcmp(argv[0], "__complete") == 0)
+		return complete(x->x_socket, argc - 1, argv + 1);
 	if (argc == 0) {
 		parse_help(stderr);
 		exit(EXIT_USAGE);
@@ -353,11 +426,8 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (actions[i].ae_action == res.action)
 			break;
-	if (i == sizeof(actions) / sizeof(actions[0])) {
-		fprintf(stderr, "nbmemctl: %s is not implemented yet\n",
-		    parse_action_name(res.action));
-		exit(EXIT_DAEMON);
-	}
+	if (i == sizeof(actions) / sizeof(actions[0]))
+		exit(EXIT_USAGE);	/* every action has an entry */
 	if (!(actions[i].ae_flags & AE_OFFLINE) &&
 	    (rv = ctl_connect(x)) != 0)
 		exit(rv);

@@ -175,5 +175,7 @@ int	cmd_history_export(struct ctl *);
 int	cmd_history_plot(struct ctl *);
 int	cmd_history_diff(struct ctl *);
 int	cmd_top(struct ctl *);
+int	cmd_run(struct ctl *);
+int	cmd_workload(struct ctl *);
 
 #endif /* NBMCTL_H */

@@ -804,6 +804,27 @@ show_plain(struct ctl *x, json_object *r)
 	show_members(r, 0);
 }
 
+/* workload list: the built-in workloads and what they do. */
+static void
+show_workloads(struct ctl *x, json_object *r)
+{
+	static const struct table_col cols[] = {
+		{ "WORKLOAD", TB_LEFT }, { "DESCRIPTION", TB_LEFT },
+	};
+	struct table *t = table_new(cols, 2);
+	json_object *a = jget(r, "workloads"), *w;
+	size_t i, n = a != NULL ? json_object_array_length(a) : 0;
+
+	for (i = 0; i < n; i++) {
+		w = json_object_array_get_idx(a, i);
+		table_row(t);
+		table_cell(t, "%s", jstr(w, "name", ""));
+		table_cell(t, "%s", jstr(w, "description", ""));
+	}
+	table_print(t, stdout, x->x_noheader, NULL);
+	table_free(t);
+}
+
 static void
 show_done(struct ctl *x, const char *what, json_object *r)
 {
@@ -827,7 +848,7 @@ const struct output show_output = {
 	.o_intr = show_intr,
 	.o_events = show_events,
 	.o_runs = show_runs,
-	.o_workloads = show_plain,
+	.o_workloads = show_workloads,
 	.o_workload = show_plain,
 	.o_done = show_done,
 };

@@ -1170,7 +1170,8 @@ parse_help(FILE *f)
  * => NULL with the reason printed when no entry or several do.
  */
 static const struct token *
-match_token(const struct token *table, const char *word, const char *after)
+match_token(const struct token *table, const char *word, const char *after,
+    bool quiet)
 {
 	const struct token *t, *match = NULL, *value = NULL;
 	size_t len = strlen(word);
@@ -1199,6 +1200,9 @@ match_token(const struct token *table, const char *word, const char *after)
 	}
 	if (nmatch == 1)
 		return match;
+	if (quiet)
+		return nmatch == 0 && value != NULL && word[0] != '-' ? value :
+		    NULL;
 	if (nmatch > 1) {
 		fprintf(stderr, "nbmemctl: \"%s\" after \"%s\" is ambiguous: "
 		    "it could be ", word, after);
@@ -1248,7 +1252,7 @@ parse(int argc, char **argv, struct parse_result *res)
 			show_valid(table);
 			return -1;
 		}
-		if ((t = match_token(table, word, words)) == NULL)
+		if ((t = match_token(table, word, words, false)) == NULL)
 			return -1;
 		i++;
 		switch (t->t_type) {
@@ -1289,4 +1293,84 @@ parse(int argc, char **argv, struct parse_result *res)
 		}
 		table = t->t_next;
 	}
+}
+
+/*
+ * parse_complete: the words that may follow argv[0..argc-2] and begin
+ * with argv[argc-1], one a line on f, for shell completion.
+ * => NULL when the words are all printed; otherwise what the last word
+ *    is, to be completed by the caller: a placeholder of names ("POOL",
+ *    "ARENA", "EXTENT", "SOURCE", "WORKLOAD") or "FILE".
+ */
+const char *
+parse_complete(int argc, char **argv, FILE *f)
+{
+	static const char *const vmstat_flags[] = {
+		"-C", "-m", "-mW", "-v", "-c", "-w", NULL
+	};
+	const struct token *table = t_main, *t, *opt = NULL;
+	const struct argspec *as;
+	const char *cur = argc > 0 ? argv[argc - 1] : "";
+	size_t len = strlen(cur);
+	int i;
+
+	for (i = 0; i < argc - 1; i++) {
+		if (opt != NULL) {
+			table = opt->t_next;
+			opt = NULL;
+			continue;
+		}
+		if ((t = match_token(table, argv[i], "", true)) == NULL)
+			return NULL;
+		if (t->t_type == T_REST) {
+			table = NULL;
+			break;
+		}
+		if (t->t_type == T_OPTION)
+			opt = t;
+		else
+			table = t->t_next;
+	}
+	if (table == NULL || (table == t_vmstat && opt == NULL &&
+	    cur[0] == '-')) {
+		for (i = 0; vmstat_flags[i] != NULL; i++)
+			if (strncmp(vmstat_flags[i], cur, len) == 0)
+				fprintf(f, "%s\n", vmstat_flags[i]);
+		return NULL;
+	}
+	if (opt != NULL) {
+		as = &argspecs[opt->t_value];
+		if (as->as_kind == V_ENUM) {
+			for (i = 0; as->as_choices[i] != NULL; i++)
+				if (strncmp(as->as_choices[i], cur, len) == 0)
+					fprintf(f, "%s\n", as->as_choices[i]);
+			return NULL;
+		}
+		if (opt->t_value == ARG_OUTPUT)
+			return "FILE";
+		if (opt->t_value == ARG_POOL)
+			return "POOL";
+		return NULL;
+	}
+	for (t = table; t->t_type != T_ENDTABLE; t++) {
+		switch (t->t_type) {
+		case T_KEYWORD:
+		case T_FLAG:
+		case T_OPTION:
+			if (strncmp(t->t_keyword, cur, len) == 0)
+				fprintf(f, "%s\n", t->t_keyword);
+			break;
+		default:
+			break;
+		}
+	}
+	for (t = table; t->t_type != T_ENDTABLE; t++) {
+		if (t->t_type != T_VALUE || cur[0] == '-')
+			continue;
+		if (t->t_value == ARG_FILE || t->t_value == ARG_WORKLOAD)
+			return t->t_value == ARG_FILE ? "FILE" : "WORKLOAD";
+		if (t->t_value == ARG_NAME)
+			return t->t_keyword;
+	}
+	return NULL;
 }

@@ -147,6 +147,9 @@ int	parse(int argc, char **argv, struct parse_result *res);
 /* Print every command with its arguments, for `nbmemctl help'. */
 void	parse_help(FILE *);
 
+/* Shell completion: see parser.c. */
+const char *parse_complete(int argc, char **argv, FILE *);
+
 /* The keyword of an action ("show pools"), for messages. */
 const char *parse_action_name(enum action);
 

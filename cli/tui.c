@@ -507,10 +507,8 @@ draw_tabs(struct tui *t)
 			attroff(A_REVERSE | A_BOLD);
 		x += (int)strlen(l) + 1;
 	}
-	snprintf(l, sizeof(l), " sort %s %s%s%s%s  %s%ss", v->tv_cols[
-	    vs->vs_sort].tc_title, vs->vs_rev ? "desc" : "asc",
-	    t->t_filter[0] != '\0' || t->t_editing ? "  filter /" : "",
-	    t->t_filter, t->t_editing ? "_" : "", t->t_paused ? "PAUSED, " :
+	snprintf(l, sizeof(l), " sort %s %s  %s%ss", v->tv_cols[vs->vs_sort].
+	    tc_title, vs->vs_rev ? "desc" : "asc", t->t_paused ? "PAUSED, " :
 	    "every ", fmt_num(t->t_interval, b, sizeof(b)));
 	put(3, x, COLS - x, l, true);
 }
@@ -672,6 +670,7 @@ tui_draw(struct tui *t)
 	bool spark = t->t_vs[t->t_view].vs_open[0] != '\0' &&
 	    strcmp(tui_views[t->t_view].tv_name, "pools") == 0;
 	int bottom = LINES - 1 - (spark ? 2 : 0);
+	char l[256];
 
 	erase();
 	if (LINES < HEADER_LINES + 3 || COLS < 40) {
@@ -685,10 +684,15 @@ tui_draw(struct tui *t)
 	draw_table(t, HEADER_LINES, bottom);
 	if (spark)
 		draw_spark(t, bottom);
-	put(LINES - 1, 0, COLS, t->t_editing ? "type a name to filter; "
-	    "Enter ends, Esc clears" : "q quit  h help  1-6 views  < > sort  "
-	    "r reverse  / filter  space pause  + - interval  Enter details",
-	    true);
+	if (t->t_editing || t->t_filter[0] != '\0') {
+		snprintf(l, sizeof(l), "filter /%s%s  %s", t->t_filter,
+		    t->t_editing ? "_" : "", t->t_editing ? "Enter ends, Esc "
+		    "clears" : "Esc clears, / changes");
+		put(LINES - 1, 0, COLS, l, true);
+	} else
+		put(LINES - 1, 0, COLS, "q quit  h help  1-6 views  < > sort  "
+		    "r reverse  / filter  space pause  + - interval  Enter "
+		    "details", true);
 	if (t->t_help)
 		draw_help(t);
 	refresh();

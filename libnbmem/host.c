@@ -30,6 +30,10 @@
 
 #include "nbm_impl.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 static pthread_mutex_t nbm_host_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nbm_machine *_Atomic nbm_host_machines;
 static struct sigaction nbm_old_segv, nbm_old_bus;
@@ -137,6 +141,13 @@ nbm_host_stack_free(void *stack, size_t size)
 {
 	size_t pg = nbm_host_pagesize();
 
+#if defined(__SANITIZE_ADDRESS__)
+	/*
+	 * A thread that exited left the redzones of its last frames
+	 * poisoned; memory mapped here later must not inherit them.
+	 */
+	ASAN_UNPOISON_MEMORY_REGION(stack, size);
+#endif
 	munmap((char *)stack - pg, size + pg);
 }
 

@@ -23,6 +23,7 @@ extern const struct nbm_bootstep nbm_bootstep_x86_bus_space;
 extern const struct nbm_bootstep nbm_bootstep_x86_bus_space_mallocok;
 extern const struct nbm_bootstep nbm_bootstep_kmem;
 extern const struct nbm_bootstep nbm_bootstep_pdaemon;
+extern const struct nbm_bootstep nbm_bootstep_workload;
 
 const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_uvm_page,
@@ -35,5 +36,6 @@ const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_x86_bus_space,
 	&nbm_bootstep_kmem,
 	&nbm_bootstep_x86_bus_space_mallocok,
+	&nbm_bootstep_workload,
 };
 const size_t nbm_nbootsteps = __arraycount(nbm_bootsteps);

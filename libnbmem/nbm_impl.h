@@ -267,6 +267,7 @@ struct nbm_machine {
 	struct nbm_intr_state	*m_intr;	/* intr.c */
 	struct nbm_sched_state	*m_sched;	/* kern_sched.c */
 	struct nbm_pdaemon_state *m_pdaemon;	/* uvm_pdaemon.c */
+	struct nbm_workload_state *m_workload;	/* workload.c */
 
 	/* Events (kern_machine.c). */
 	struct nbm_event *m_events;	/* ring of NBM_EVENTS_MAX */

@@ -401,10 +401,12 @@ uvm_km_free(struct vm_map *map, vaddr_t addr, vsize_t size, uvm_flag_t flags)
 	    "0x%lx size 0x%lx != allocated size 0x%lx", (unsigned long)addr,
 	    (unsigned long)size, (unsigned long)(me->me_end - me->me_start));
 	size = me->me_end - me->me_start;
-	TAILQ_REMOVE(&map->vm_entries, me, me_link);
-	map->vm_nentries--;
 	mutex_exit(&map->vm_lock);
 
+	/*
+	 * Unmap while the entry still holds the range: once it is off the
+	 * map, another thread may get the VA and map its own pages there.
+	 */
 	switch (me->me_type) {
 	case UVM_KMF_WIRED:
 	case UVM_KMF_PAGEABLE:
@@ -417,6 +419,10 @@ uvm_km_free(struct vm_map *map, vaddr_t addr, vsize_t size, uvm_flag_t flags)
 		nbm_pmap_kremove_pages(m, addr, size, NULL);
 		break;
 	}
+	mutex_enter(&map->vm_lock);
+	TAILQ_REMOVE(&map->vm_entries, me, me_link);
+	map->vm_nentries--;
+	mutex_exit(&map->vm_lock);
 	free(me);
 	if (cv_has_waiters(&map->vm_cv))
 		cv_broadcast(&map->vm_cv);

@@ -129,7 +129,8 @@ uvm_pagealloc_usage(struct nbm_machine *m, int usage, int flags)
 	m->m_pgfree = pg->pg_next;
 	pg->pg_next = NULL;
 	pg->pg_usage = (uint8_t)usage;
-	ux->free--;
+	/* The page daemon reads free without the lock. */
+	__atomic_store_n(&ux->free, ux->free - 1, __ATOMIC_RELAXED);
 	kick = ux->free < ux->freemin;
 	switch (usage) {
 	case NBM_PG_KMEM:
@@ -183,7 +184,7 @@ uvm_pagefree(struct vm_page *pg)
 	pg->pg_usage = NBM_PG_FREE;
 	pg->pg_next = m->m_pgfree;
 	m->m_pgfree = pg;
-	ux->free++;
+	__atomic_store_n(&ux->free, ux->free + 1, __ATOMIC_RELAXED);
 	mutex_exit(&m->m_pglock);
 	if (cv_has_waiters(&m->m_pgcv))
 		cv_broadcast(&m->m_pgcv);

@@ -132,6 +132,40 @@ grammar_values_body()
 	contains "vmstat junk" "$err" 'unexpected argument "junk"'
 }
 
+atf_test_case complete
+complete_head()
+{
+	atf_set descr "shell completion: nbmemctl __complete walks the token" \
+	    "tables; contrib/completion/nbmemctl.bash offers its words"
+	atf_set require.progs "bash"
+}
+complete_body()
+{
+	local w
+
+	run 0 __complete ""
+	for w in show vmstat run workload machine pool intr trace history \
+	    top ping help; do
+		contains "first word" "$out" "$w"
+	done
+	run 0 __complete sh ""
+	contains "sh" "$out" "machine" "pools" "events"
+	run 0 __complete -s "$PWD/nosock" hi ex --f ""
+	[ "$out" = "$(printf 'csv\njson\nndjson')" ] || fail "--format: $out"
+	run 0 __complete history export --r
+	[ "$out" = "$(printf -- '--run\n--rate')" ] || fail "--r: $out"
+	run 0 __complete machine boot ""
+	contains "boot" "$out" "--ncpu" "--mode" "__FILE__"
+	run 0 __complete vmstat -
+	contains "vmstat" "$out" "-m" "-C" "-mW"
+	run 0 __complete bogus ""
+	[ -z "$out" ] || fail "after a bad word: $out"
+	out=$(bash -c '. "$1/contrib/completion/nbmemctl.bash"
+	    COMP_WORDS=("$2" hist ex --fo ""); COMP_CWORD=4; _nbmemctl
+	    echo "${COMPREPLY[*]}"' sh "$top" "$nbmemctl")
+	[ "$out" = "csv json ndjson" ] || fail "bash completion: $out"
+}
+
 # ------------------------------------------------------------ daemon
 
 atf_test_case not_running
@@ -261,6 +295,7 @@ atf_init_test_cases()
 	atf_add_test_case grammar_help
 	atf_add_test_case grammar_words
 	atf_add_test_case grammar_values
+	atf_add_test_case complete
 	atf_add_test_case not_running
 	atf_add_test_case prefixes
 	atf_add_test_case show

@@ -34,7 +34,7 @@ start_top()
 	[ "${1:-}" = -- ] && shift
 	tm new-session -d -s top -x 80 -y 24 "echo BEFORE; env$env \
 	    '$nbmemctl' -s '$sock' top $*; echo EXITED rc=\$?; \
-	    stty -a > stty.out; sleep 600"
+	    stty -a > stty.out; echo MODES SAVED; sleep 600"
 }
 
 screen()
@@ -110,7 +110,7 @@ header_body()
 	start_daemon
 	start_top
 	wait_screen "nbmemctl top: run 1, 2 CPUs deterministic, 4 KiB pages, 64 MiB"
-	wait_screen "^mem "
+	wait_screen "^mem 64 MiB free ([0-9]*%), "
 	wait_screen "1 pools 2 caches 3 vmem 4 extents 5 cpus 6 intr"
 	[ "$(line_of '^q quit  h help')" -eq 24 ] ||
 	    fail "the key line is not the 24th: $(screen)"
@@ -161,6 +161,59 @@ sort_filter_body()
 }
 sort_filter_cleanup() { top_cleanup; }
 
+atf_test_case pools cleanup
+pools_head()
+{
+	atf_set descr "the pools and caches views: sort by items in use, a" \
+	    "filter, the sparkline of a pool, a cache's CPUs, the vmem," \
+	    "extents and intr views"
+	atf_set require.progs "tmux jq"
+}
+pools_body()
+{
+	start_daemon
+	run 0 -j ping
+	if ! echo "$out" | jq -e '.methods | index("pool.list")' >/dev/null
+	then
+		stop_daemon
+		atf_skip "this nbmemd has no pool.list (the daemon2 methods)"
+	fi
+	debug_rpc debug.hold '{"pool":"kmem-00064","count":300}'
+	debug_rpc debug.hold '{"pool":"kmem-00128","count":100}'
+	run 0 intr add net0 --rate 50
+	start_top -- --interval 0.25
+	wait_screen "^kmem-00064 "
+	[ "$(line_of '^kmem-00008 ')" -lt "$(line_of '^kmem-00064 ')" ] ||
+	    fail "not by name: $(screen)"
+	keys '>' '>' '>' '>' '>'
+	wait_screen "sort INUSE desc"
+	[ "$(line_of '^kmem-00064 ')" -eq 6 ] ||
+	    fail "kmem-00064 (300 in use) is not first: $(screen)"
+	[ "$(line_of '^kmem-00128 ')" -eq 7 ] ||
+	    fail "kmem-00128 (100 in use) is not second: $(screen)"
+	keys Enter
+	wait_screen "^kmem-00064 items in use, last"
+	keys Enter / k m e m - 0 0 1 Enter
+	wait_screen "filter /kmem-001"
+	wait_gone "^kmem-00064 "
+	on_screen "^kmem-00128 " || fail "kmem-00128 hidden: $(screen)"
+	keys Escape 2
+	wait_screen "CPULAYER"
+	keys Enter
+	wait_screen "^  cpu1 "
+	keys 3
+	wait_screen "^kmem "
+	keys 4
+	wait_screen "^ioport "
+	wait_screen "^ioport .*++"
+	keys 6
+	wait_screen "^net0 "
+	keys q
+	wait_screen "EXITED rc=0"
+	stop_daemon
+}
+pools_cleanup() { top_cleanup; }
+
 atf_test_case resize cleanup
 resize_head()
 {
@@ -199,6 +252,7 @@ quit_body()
 	wait_screen "nbmemctl top: run 1"
 	keys q
 	wait_screen "EXITED rc=0"
+	wait_screen "MODES SAVED"
 	on_screen "^BEFORE" || fail "the screen before top is gone: $(screen)"
 	on_screen "nbmemctl top:" && fail "top's screen stayed: $(screen)"
 	grep -q ' icanon' stty.out && grep -q ' echo ' stty.out ||
@@ -209,6 +263,7 @@ quit_body()
 	wait_screen "nbmemctl top: run 1"
 	keys C-c
 	wait_screen "EXITED rc=0"
+	wait_screen "MODES SAVED"
 	on_screen "nbmemctl top:" && fail "top's screen stayed after ^C"
 	grep -q ' icanon' stty.out ||
 	    fail "^C: the terminal modes were not restored: $(cat stty.out)"
@@ -286,6 +341,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case header
 	atf_add_test_case sort_filter
+	atf_add_test_case pools
 	atf_add_test_case resize
 	atf_add_test_case quit
 	atf_add_test_case daemon_gone

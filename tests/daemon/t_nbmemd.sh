@@ -1458,7 +1458,7 @@ oldest_after()
 {
 	[ "$(sql "SELECT min(time) >= $1 FROM samples")" = 1 ]
 }
-new_sample()
+new_samples()
 {
 	[ "$(sql 'SELECT count(*) FROM samples WHERE time > 1000')" -ge 1 ]
 }
@@ -1507,13 +1507,13 @@ retention_body()
 	size0=$(db_used)
 	n=$(sql 'SELECT max(sample_id) FROM samples WHERE time < 100')
 	[ "$size0" -gt 1048576 ] || atf_fail "the history is only $size0 bytes"
-	# A sample of the machine's pools and caches takes some 20 KiB: few
-	# of them, so that the newest old samples still fit beside them.
+	# A slow interval: the new samples (a row per pool each) must stay
+	# far below the limit, or they alone would push every old one out.
 	echo '{"recorder":{"interval":0.5,"retention":{"max_size":"1M"}}}' \
 	    > size.json
 	start_daemon -f size.json
 	wait_for "the database to shrink to 1 MiB" used_below 1048576
-	wait_for "a new sample" new_sample
+	wait_for "a new sample" new_samples
 	[ "$(sql 'SELECT max(sample_id) FROM samples WHERE time < 100')" = "$n" ] ||
 	    atf_fail "retention did not keep the newest old samples"
 	[ "$(stat -c %s db/nbmemd.db)" -lt "$size0" ] ||

@@ -28,5 +28,6 @@
 #include <nbmem/kmem.h>
 #include <nbmem/bus.h>
 #include <nbmem/stats.h>
+#include <nbmem/workload.h>
 
 #endif /* NBMEM_NBMEM_H */
