@@ -199,12 +199,19 @@ bool	cmd_bool(struct request *, const char *, bool dflt);
 const char *cmd_string(struct request *, const char *, const char *dflt);
 json_object *cmd_field_error(const char *field);
 enum cmd_retval cmd_forward(struct request *);
+void	cmd_forward_error(struct request *, enum proto_err, const char *);
 
 /*
  * cmd-stats.c
  */
 void	stats_client_gone(struct client *);
 json_object *stats_snapshot_json(struct daemon *, json_object *, u_int);
+
+/*
+ * cmd-workload.c
+ */
+void	workload_trace(struct daemon *, json_object *);
+void	workload_client_gone(struct client *);
 
 /*
  * machine.c: the supervisor of the machine process.
@@ -328,6 +335,9 @@ struct daemon {
 	u_int		 d_nclients;	/* ... how many */
 	u_int		 d_nextclient;	/* client ids */
 	uint64_t	 d_nextsub;	/* subscription ids */
+	struct client	*d_tracer;	/* gets the trace's lines, or NULL */
+	int64_t		 d_traceid;	/* ... of this trace */
+	int64_t		 d_traceseq;	/* chunks sent */
 	bool		 d_testmode;	/* NBMEMD_TEST: debug.* methods */
 	bool		 d_nofork;	/* the fuzzer: never start a machine,
 					   nothing to stop */
