@@ -17,14 +17,15 @@
  * again.  A panic during the run ends the process as any panic does: the
  * hook has reported it.  One run at a time.
  *
- * Traces.  trace.start starts a run with a trace sink: the lines, handed
- * over by machine threads in thread context, are gathered and sent to
- * the daemon as {"trace": {"id": ID, "lines": TEXT}} messages of about
- * CHILD_TRACE_CHUNK bytes, which it streams to the client that started
- * the trace.  trace.stop stops the run, waits for it, sends what is left
- * and answers with the totals.  trace.replay loads a trace a chunk of
- * lines at a time (nbm_trace_add) and, with the last chunk, starts its
- * replay as a run of its own.
+ * Traces.  trace.start traces a run: the one it starts, given a workload
+ * as workload.start is, or else the next one workload.start starts.  The
+ * trace lines, handed over by machine threads in thread context, are
+ * gathered and sent to the daemon as {"trace": {"id": ID, "lines": TEXT}}
+ * messages of about CHILD_TRACE_CHUNK bytes; the daemon keeps them
+ * (cmd-workload.c).  trace.stop stops the traced run (or lets it finish),
+ * waits for it, sends the last lines and answers; the daemon adds the
+ * text.  trace.replay loads a trace -- all of it, or a chunk of lines a
+ * request (nbm_trace_add) -- and replays it as a run of its own.
  */
 #include <errno.h>
 #include <poll.h>
@@ -61,8 +62,8 @@ struct child_wl {
 
 /* Every process has one workload slot and one trace being loaded. */
 static struct nbm_trace *child_replay;	/* trace.replay in progress */
-static size_t child_replay_lines;	/* lines given so far */
 static int64_t child_traceid;		/* last trace id */
+static int64_t child_tracearmed;	/* id for the next run, or 0 */
 
 static double
 child_now(void)
@@ -134,18 +135,26 @@ child_wl_state(const struct child_wl *w, int state)
 	return "ending";
 }
 
-/* workload.status's answer: the run now, or as it ended. */
+/*
+ * workload.status's answer: the run now, or as it ended -- the figures a
+ * progress bar wants (ops, elapsed seconds, rate, the fraction done of
+ * the stop condition when there is one), then every counter.
+ */
 static json_object *
 child_wl_status(struct child *c)
 {
 	struct child_wl *w = c->c_wl;
 	struct nbm_workload_progress p;
 	json_object *r, *o;
+	double done = -1, t;
 
 	r = json_object_new_object();
 	if (w == NULL) {
 		json_object_object_add(r, "state",
 		    json_object_new_string("none"));
+		if (child_tracearmed != 0)
+			json_object_object_add(r, "trace",
+			    json_object_new_int64(child_tracearmed));
 		return r;
 	}
 	if (w->w_run != NULL)
@@ -156,9 +165,26 @@ child_wl_status(struct child *c)
 	    child_wl_state(w, p.wp_state)));
 	json_object_object_add(r, "name", json_object_new_string(w->w_name));
 	json_object_object_add(r, "started", proto_time(w->w_started));
-	if (w->w_traceid != 0)
-		json_object_object_add(r, "trace",
-		    json_object_new_int64(w->w_traceid));
+	if (w->w_traceid != 0 || child_tracearmed != 0)
+		json_object_object_add(r, "trace", json_object_new_int64(
+		    w->w_traceid != 0 ? w->w_traceid : child_tracearmed));
+	json_object_object_add(r, "ops", json_object_new_uint64(p.wp_ops));
+	json_object_object_add(r, "elapsed",
+	    proto_number((double)p.wp_elapsed_ns / 1e9));
+	json_object_object_add(r, "rate", proto_number(p.wp_ops_per_sec));
+	if (p.wp_remaining_ops > 0 || (p.wp_remaining_ns == 0 &&
+	    w->w_ended != NULL))
+		done = (double)p.wp_ops / (double)(p.wp_ops +
+		    p.wp_remaining_ops);
+	if (p.wp_remaining_ns > 0) {
+		t = (double)p.wp_elapsed_ns / (double)(p.wp_elapsed_ns +
+		    p.wp_remaining_ns);
+		done = t > done ? t : done;
+	}
+	if (w->w_ended != NULL)
+		done = 1;
+	if (done >= 0)
+		json_object_object_add(r, "progress", proto_number(done));
 	o = json_object_new_object();
 #define P(f)	json_object_object_add(o, #f, json_object_new_uint64(p.wp_##f))
 	P(ops);
@@ -180,7 +206,7 @@ child_wl_status(struct child *c)
 #undef P
 	json_object_object_add(o, "ops_per_sec",
 	    proto_number(p.wp_ops_per_sec));
-	json_object_object_add(r, "progress", o);
+	json_object_object_add(r, "counters", o);
 	return r;
 }
 
@@ -330,6 +356,40 @@ child_wl_new(struct child *c, const char *name)
 }
 
 /*
+ * The "params" argument (an object of numbers, strings and booleans) as
+ * a built-in's "key=value,..." text.  => 0, or -1 with an error.
+ */
+static int
+child_wl_params(struct child *c, char *buf, size_t len)
+{
+	json_object *p;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(c->c_args, "params", &p))
+		return 0;
+	json_object_object_foreach(p, key, val) {
+		if (!json_object_is_type(val, json_type_int) &&
+		    !json_object_is_type(val, json_type_double) &&
+		    !json_object_is_type(val, json_type_boolean) &&
+		    !json_object_is_type(val, json_type_string)) {
+			child_fail(c, PROTO_E_BAD_PARAMS, "params.params.%.40s: "
+			    "must be a number, a string or a boolean", key);
+			return -1;
+		}
+		o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
+		    "%s%s=%s", o > 0 ? "," : "", key,
+		    json_object_get_string(val));
+	}
+	if (o >= len) {
+		child_fail(c, PROTO_E_BAD_PARAMS, "params.params: longer than "
+		    "%zu bytes", len - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The workload of workload.start and trace.start: a built-in by "name",
  * or "workload", a description; then the overrides.  => 0 or -1.
  */
@@ -338,7 +398,7 @@ child_wl_build(struct child *c, struct nbm_workload *wl)
 {
 	const struct nbm_config *cfg = nbm_machine_config(c->c_m);
 	json_object *desc;
-	char err[512];
+	char params[1024], err[512];
 	int64_t n, i;
 
 	if (!proto_has(c->c_args, "name") &&
@@ -356,9 +416,10 @@ child_wl_build(struct child *c, struct nbm_workload *wl)
 			return -1;
 		}
 	} else {
+		if (child_wl_params(c, params, sizeof(params)) != 0)
+			return -1;
 		if (nbm_workload_builtin(proto_get_string(c->c_args, "name", ""),
-		    proto_get_string(c->c_args, "params", ""), cfg, wl, err,
-		    sizeof(err)) != 0) {
+		    params, cfg, wl, err, sizeof(err)) != 0) {
 			child_fail(c, PROTO_E_BAD_PARAMS, "params.%s: %s",
 			    strstr(err, "unknown workload") != NULL ||
 			    strstr(err, "built-in") != NULL ? "name" :
@@ -367,10 +428,10 @@ child_wl_build(struct child *c, struct nbm_workload *wl)
 		}
 	}
 	/* Stop conditions given replace the workload's own. */
-	if (proto_has(c->c_args, "ops") || proto_has(c->c_args, "time_ms")) {
+	if (proto_has(c->c_args, "ops") || proto_has(c->c_args, "duration")) {
 		wl->wl_stop_ops = (uint64_t)proto_get_int(c->c_args, "ops", 0);
-		wl->wl_stop_ns = (uint64_t)proto_get_int(c->c_args,
-		    "time_ms", 0) * 1000000;
+		wl->wl_stop_ns = (uint64_t)(proto_get_number(c->c_args,
+		    "duration", 0) * 1e9);
 	}
 	if (proto_has(c->c_args, "seed"))
 		wl->wl_seed = (uint64_t)proto_get_int(c->c_args, "seed", 0);
@@ -417,6 +478,11 @@ child_wl_start(struct child *c, bool trace)
 	    proto_get_string(c->c_args, "name", "workload"));
 	if (trace)
 		w->w_traceid = ++child_traceid;
+	else if (child_tracearmed != 0) {
+		w->w_traceid = child_tracearmed;
+		trace = true;
+	}
+	child_tracearmed = 0;
 	error = nbm_workload_start(c->c_m, wl, trace ? child_trace_sink :
 	    NULL, w, &w->w_run, err, sizeof(err));
 	free(wl);
@@ -438,11 +504,23 @@ child_op_workload_start(struct child *c)
 	child_wl_start(c, false);
 }
 
+/*
+ * trace.start: trace the run it starts, given a workload; without one,
+ * the next run workload.start starts.
+ */
 static void
 child_op_trace_start(struct child *c)
 {
 
-	child_wl_start(c, true);
+	if (proto_has(c->c_args, "name") || proto_has(c->c_args, "workload")) {
+		child_wl_start(c, true);
+		return;
+	}
+	if (child_tracearmed == 0)
+		child_tracearmed = ++child_traceid;
+	c->c_result = child_wl_status(c);
+	json_object_object_add(c->c_result, "armed",
+	    json_object_new_int64(child_tracearmed));
 }
 
 /* workload.list: the built-ins, their descriptions and parameters. */
@@ -465,7 +543,7 @@ child_op_workload_list(struct child *c)
 		json_object_array_add(a, o);
 	}
 	c->c_result = json_object_new_object();
-	json_object_object_add(c->c_result, "builtins", a);
+	json_object_object_add(c->c_result, "workloads", a);
 	json_object_object_add(c->c_result, "current", child_wl_status(c));
 }
 
@@ -497,17 +575,29 @@ child_op_workload_stop(struct child *c)
 
 /*
  * trace.stop: stop the traced run (with "finish", let it reach its own
- * stop condition), wait for it, send the last lines.
+ * stop condition), wait for it, send the last lines; the daemon adds them
+ * to the answer.  A trace armed for a run that never came ends empty.
  */
 static void
 child_op_trace_stop(struct child *c)
 {
 	struct child_wl *w = c->c_wl;
+	int64_t id;
 
+	if (child_tracearmed != 0) {
+		id = child_tracearmed;
+		child_tracearmed = 0;
+		c->c_result = child_wl_status(c);
+		json_object_object_add(c->c_result, "id",
+		    json_object_new_int64(id));
+		json_object_object_add(c->c_result, "lines",
+		    json_object_new_uint64(0));
+		return;
+	}
 	if (w == NULL || w->w_traceid == 0 || (proto_has(c->c_args,
-	    "trace") && proto_get_int(c->c_args, "trace", 0) !=
-	    w->w_traceid)) {
-		child_fail(c, PROTO_E_NO_WORKLOAD, "no such trace");
+	    "id") && proto_get_int(c->c_args, "id", 0) != w->w_traceid)) {
+		child_fail(c, PROTO_E_NO_WORKLOAD, "no trace is being "
+		    "recorded; trace.start begins one");
 		return;
 	}
 	if (w->w_run != NULL) {
@@ -520,25 +610,59 @@ child_op_trace_stop(struct child *c)
 		}
 	}
 	c->c_result = child_wl_status(c);
+	json_object_object_add(c->c_result, "id",
+	    json_object_new_int64(w->w_traceid));
 	json_object_object_add(c->c_result, "lines",
 	    json_object_new_uint64(w->w_tlines));
+	w->w_traceid = 0;
 }
 
 /*
- * trace.replay: load lines; with "more" false (the default), replay the
- * trace loaded as a run.
+ * One line of a trace being loaded; on error, the trace is dropped and
+ * the error names the line.  => 0 or -1.
+ */
+static int
+child_replay_add(struct child *c, const char *line, const char *what,
+    size_t i)
+{
+	char err[512], where[64];
+
+	if (nbm_trace_add(child_replay, line, err, sizeof(err)) == 0)
+		return 0;
+	nbm_trace_destroy(child_replay);
+	child_replay = NULL;
+	/* err counts the lines of the whole trace: "line N: ...". */
+	if (strcmp(what, "params.lines") == 0)
+		snprintf(where, sizeof(where), "%s[%zu]", what, i);
+	else
+		snprintf(where, sizeof(where), "%s", what);
+	child_fail(c, PROTO_E_BAD_PARAMS, "%s: %s; the trace is dropped",
+	    where, err);
+	return -1;
+}
+
+/*
+ * trace.replay: load lines -- "trace", the text, or "lines", an array --
+ * and with "more" false (the default), replay the trace loaded as a run.
  */
 static void
 child_op_trace_replay(struct child *c)
 {
 	json_object *a;
 	struct child_wl *w;
-	char err[512];
+	const char *text, *nl;
+	char err[512], *line;
 	size_t i, n;
 	int error;
 
 	if (!child_wl_idle(c))
 		return;
+	if (proto_has(c->c_args, "cpus")) {
+		child_fail(c, PROTO_E_BAD_PARAMS, "params.cpus: a replay runs "
+		    "each operation on the CPU it was recorded on (modulo the "
+		    "machine's CPUs); boot a machine with fewer CPUs instead");
+		return;
+	}
 	if (child_replay == NULL && (error = nbm_trace_create(&child_replay)) !=
 	    0) {
 		child_fail(c, PROTO_E_INTERNAL, "nbm_trace_create: %s",
@@ -547,20 +671,22 @@ child_op_trace_replay(struct child *c)
 	}
 	if (json_object_object_get_ex(c->c_args, "lines", &a)) {
 		n = json_object_array_length(a);
-		for (i = 0; i < n; i++) {
-			if (nbm_trace_add(child_replay, json_object_get_string(
-			    json_object_array_get_idx(a, i)), err,
-			    sizeof(err)) == 0)
-				continue;
-			nbm_trace_destroy(child_replay);
-			child_replay = NULL;
-			child_fail(c, PROTO_E_BAD_PARAMS, "params.lines[%zu]: "
-			    "%s (line %zu of the trace); the trace is "
-			    "dropped", i, err, child_replay_lines + i + 1);
-			child_replay_lines = 0;
-			return;
+		for (i = 0; i < n; i++)
+			if (child_replay_add(c, json_object_get_string(
+			    json_object_array_get_idx(a, i)), "params.lines", i) !=
+			    0)
+				return;
+	}
+	if ((text = proto_get_string(c->c_args, "trace", NULL)) != NULL) {
+		for (i = 0; *text != '\0'; i++, text = nl + (*nl != '\0')) {
+			nl = text + strcspn(text, "\n");
+			line = xstrndup(text, (size_t)(nl - text));
+			error = *line == '\0' ? 0 : child_replay_add(c, line,
+			    "params.trace", i);
+			free(line);
+			if (error != 0)
+				return;
 		}
-		child_replay_lines += n;
 	}
 	c->c_result = NULL;
 	if (proto_get_bool(c->c_args, "more", false)) {
@@ -573,7 +699,6 @@ child_op_trace_replay(struct child *c)
 	w = child_wl_new(c, "replay");
 	w->w_replay = child_replay;
 	child_replay = NULL;
-	child_replay_lines = 0;
 	n = nbm_trace_records(w->w_replay);
 	error = nbm_workload_replay(c->c_m, w->w_replay, NULL, NULL,
 	    &w->w_run, err, sizeof(err));
@@ -601,7 +726,7 @@ const struct child_op child_workload_ops[] = {
 	{ "workload.start", CHILD_OP_CPU, child_op_workload_start },
 	{ "workload.status", CHILD_OP_HOST, child_op_workload_status },
 	{ "workload.stop", CHILD_OP_HOST, child_op_workload_stop },
-	{ "trace.start", CHILD_OP_CPU, child_op_trace_start },
+	{ "trace.start", CHILD_OP_HOST, child_op_trace_start },
 	{ "trace.stop", CHILD_OP_HOST, child_op_trace_stop },
 	{ "trace.replay", CHILD_OP_CPU, child_op_trace_replay },
 	{ NULL, 0, NULL }

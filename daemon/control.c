@@ -541,7 +541,6 @@ client_free(struct client *cl)
 			rq->rq_cancel(rq);
 	}
 	stats_client_gone(cl);
-	workload_client_gone(cl);
 	TAILQ_REMOVE(&d->d_clients, cl, cl_entry);
 	d->d_nclients--;
 	log_debug("client %u: closed", cl->cl_id);

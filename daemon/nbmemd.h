@@ -211,7 +211,6 @@ json_object *stats_snapshot_json(struct daemon *, json_object *, u_int);
  * cmd-workload.c
  */
 void	workload_trace(struct daemon *, json_object *);
-void	workload_client_gone(struct client *);
 
 /*
  * machine.c: the supervisor of the machine process.
@@ -335,9 +334,9 @@ struct daemon {
 	u_int		 d_nclients;	/* ... how many */
 	u_int		 d_nextclient;	/* client ids */
 	uint64_t	 d_nextsub;	/* subscription ids */
-	struct client	*d_tracer;	/* gets the trace's lines, or NULL */
+	struct evbuffer	*d_trace;	/* the trace's lines so far, or NULL */
 	int64_t		 d_traceid;	/* ... of this trace */
-	int64_t		 d_traceseq;	/* chunks sent */
+	uint64_t	 d_tracedropped; /* lines past NBMD_TRACE_MAX */
 	bool		 d_testmode;	/* NBMEMD_TEST: debug.* methods */
 	bool		 d_nofork;	/* the fuzzer: never start a machine,
 					   nothing to stop */

@@ -9,7 +9,6 @@
  *	stats.update	a snapshot for a stats.subscribe subscription
  *	history.chunk	a chunk of a history.export; the export's response,
  *			after its last chunk, is the end marker
- *	trace.chunk	lines of the trace a trace.start began
  *
  * A request line may hold at most NBMD_LINE_MAX bytes; a longer one is
  * answered with a too-large error and the connection is closed, because

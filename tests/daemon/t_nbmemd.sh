@@ -1146,7 +1146,7 @@ workload_body()
 	echo '{"recorder":{"interval":0.05}}' > conf.json
 	start_daemon -f conf.json
 	ok workload.list
-	expect '[.result.builtins[].name] | index("mixed") != null' "$out"
+	expect '[.result.workloads[].name] | index("mixed") != null' "$out"
 	expect '.result.current.state == "none"' "$out"
 	ok workload.status
 	expect '.result.state == "none"' "$out"
@@ -1154,11 +1154,12 @@ workload_body()
 
 	# The README's path: mixed, its progress, then the tables.
 	ok workload.start '{"name":"mixed","ops":20000,"seed":3}'
-	expect '.result.name == "mixed" and .result.progress.remaining_ops <= 20000' "$out"
+	expect '.result.name == "mixed" and .result.counters.remaining_ops <= 20000' "$out"
 	wait_for "mixed to end" wl_state_is done
 	ok workload.status
-	expect '.result.progress.ops == 20000 and .result.progress.live == 0' "$out"
-	expect '.result.progress.allocs == .result.progress.frees' "$out"
+	expect '.result.ops == 20000 and .result.counters.live == 0' "$out"
+	expect '.result.progress == 1 and .result.elapsed > 0 and .result.rate > 0' "$out"
+	expect '.result.counters.allocs == .result.counters.frees' "$out"
 	ok kmem.stats
 	expect '([.result.classes[].nget] | add) > 0' "$out"
 	ok cache.list
@@ -1179,12 +1180,12 @@ workload_body()
 	expect '.error.data.field | startswith("params.workload.sources[0].align")' "$out"
 	err bad-params workload.start '{"name":"nope"}'
 	expect '.error.data.field == "params.name"' "$out"
-	err bad-params workload.start '{"name":"mixed","params":"bogus=1"}'
+	err bad-params workload.start '{"name":"mixed","params":{"bogus":1}}'
 	err bad-params workload.start '{"name":"mixed","cpus":9}'
 	err bad-params workload.start '{"ops":5}'
 
 	# A long run: reads are served, samples recorded, CPU work refused.
-	ok workload.start '{"name":"mixed","time_ms":60000}'
+	ok workload.start '{"name":"mixed","duration":60}'
 	expect '.result.state == "running"' "$out"
 	n=$(sql 'SELECT coalesce(max(sample_id), 0) FROM samples')
 	wait_for "samples during the run" samples_after $n
@@ -1195,16 +1196,16 @@ workload_body()
 	expect '.error.message | contains("workload")' "$out"
 	err busy workload.start '{"name":"mixed"}'
 	ok workload.status
-	expect '.result.state == "running" and .result.progress.ops > 0' "$out"
+	expect '.result.state == "running" and .result.ops > 0 and .result.progress < 1' "$out"
 	ok workload.stop '{"wait":true}'
-	expect '.result.state == "stopped" and .result.progress.live == 0' "$out"
+	expect '.result.state == "stopped" and .result.counters.live == 0' "$out"
 	ok pool.create '{"name":"late","size":64}'
 	wait_for "the workload events" sh -c "[ \$(sqlite3 '$PWD/db/nbmemd.db' \"SELECT count(*) FROM events WHERE type = 'workload'\") -ge 6 ]"
 	ok events.list '{"source":"machine"}'
 	expect '[.result.events[] | select(.type == "workload" and .subject == "mixed")] | length >= 4' "$out"
 
 	# A panic while a workload runs ends the run like any panic.
-	ok workload.start '{"name":"mixed","time_ms":60000}'
+	ok workload.start '{"name":"mixed","duration":60}'
 	ok debug.panic '{"message":"t_nbmemd: panic during a workload"}'
 	expect '.result.ended == "panic"' "$out"
 	ok machine.boot
@@ -1218,8 +1219,8 @@ workload_cleanup() { common_cleanup; }
 atf_test_case trace cleanup
 trace_head()
 {
-	atf_set descr "trace.start streams a run's trace as trace.chunk" \
-	    "notifications, trace.stop ends it, trace.replay replays it"
+	atf_set descr "trace.start traces a run (given, or the next one)," \
+	    "trace.stop hands the trace over, trace.replay replays it"
 	atf_set require.progs "jq"
 }
 trace_body()
@@ -1227,12 +1228,13 @@ trace_body()
 	local out lines
 
 	start_daemon
+	err no-workload trace.stop
 	# The run ends by itself ("finish"), so the trace holds all of it.
 	out=$( (req trace.start '{"name":"mixed","ops":3000,"threads":1}'
 	    req trace.stop '{"finish":true}') | rpc)
 	expects '[.[] | select(has("result"))][0].result.trace == 1' "$out"
-	expects '[.[] | select(has("result"))][1].result | .state == "done" and .trace == 1 and .progress.ops == 3000' "$out"
-	echo "$out" | jq -r 'select(.method == "trace.chunk") | .params.lines' |
+	expects '[.[] | select(has("result"))][1].result | .state == "done" and .id == 1 and .ops == 3000 and .dropped == 0' "$out"
+	echo "$out" | jq -s -r '[.[] | select(has("result"))][1].result.trace' |
 	    sed '/^$/d' > trace.nd
 	lines=$(echo "$out" | jq -s '[.[] | select(has("result"))][1].result.lines')
 	[ "$(wc -l < trace.nd)" -eq "$lines" ] ||
@@ -1241,6 +1243,19 @@ trace_body()
 	    >/dev/null || atf_fail "first line: $(head -1 trace.nd)"
 	tail -1 trace.nd | jq -e '.op == "end"' >/dev/null ||
 	    atf_fail "last line: $(tail -1 trace.nd)"
+
+	# Armed, then the next run is traced (nbmemctl trace record, run).
+	ok trace.start
+	expect '.result.armed == 2 and .result.trace == 2' "$out"
+	ok workload.start '{"name":"kmem-sizes","ops":500,"threads":1}'
+	expect '.result.trace == 2' "$out"
+	wait_for "the traced run to end" wl_state_is done
+	ok trace.stop
+	expect '.result.id == 2 and (.result.trace | split("\n") | length) > 10' "$out"
+	ok trace.start
+	ok trace.stop
+	expect '.result.trace == "" and .result.lines == 0' "$out"
+
 	# Back in chunks of at most 256 KiB (a request line is at most 1 MiB).
 	$py -c 'import json, sys
 l = [x.rstrip("\n") for x in open(sys.argv[1])]
@@ -1258,9 +1273,19 @@ for n, part in enumerate(parts):
 	expects '[.[] | select(has("result"))][0].result.loaded > 0' "$out"
 	expects '[.[] | select(has("result"))][-1].result | .name == "replay" and .loaded > 0' "$out"
 	wait_for "the replay to end" wl_state_is done
+	# As text, the way trace.stop gave it (the first 200 lines).
+	out=$(head -200 trace.nd | $py -c 'import json, sys
+print(json.dumps({"jsonrpc": "2.0", "id": 9100, "method": "trace.replay",
+    "params": {"trace": sys.stdin.read()}}))' | rpc)
+	expect '.result.name == "replay" and .result.loaded > 0' "$out"
+	wait_for "the second replay to end" wl_state_is done
 	err bad-params trace.replay '{"lines":["{bad"]}'
 	expect '.error.data.field == "params.lines[0]"' "$out"
-	err no-workload trace.stop '{"trace":99}'
+	err bad-params trace.replay '{"trace":"\n{bad\n"}'
+	expect '.error.data.field == "params.trace" and (.error.message | contains("line 1"))' "$out"
+	err bad-params trace.replay '{"trace":"","cpus":2}'
+	expect '.error.data.field == "params.cpus"' "$out"
+	err no-workload trace.stop '{"id":99}'
 	validate
 	stop_daemon
 }
