@@ -95,21 +95,6 @@ trace_reset(struct daemon *d, int64_t id)
 	d->d_tracedropped = 0;
 }
 
-static enum cmd_retval
-cmd_trace_forward(struct request *rq, machine_cb *cb)
-{
-	struct machine *m = rq->rq_daemon->d_machine;
-	char buf[512];
-
-	if (machine_request(m, rq->rq_cmd->name, json_object_get(
-	    rq->rq_params), cb, rq) != PROTO_OK) {
-		request_error(rq, PROTO_E_MACHINE_DOWN, NULL, "%s",
-		    machine_down_message(m, buf, sizeof(buf)));
-		return CMD_DONE;
-	}
-	return CMD_WAIT;
-}
-
 static void
 cmd_trace_started(void *arg, json_object *reply, enum proto_err err,
     const char *msg)
@@ -132,7 +117,7 @@ static enum cmd_retval
 cmd_trace_start_exec(struct request *rq)
 {
 
-	return cmd_trace_forward(rq, cmd_trace_started);
+	return cmd_forward_cb(rq, cmd_trace_started);
 }
 
 /*
@@ -173,7 +158,7 @@ static enum cmd_retval
 cmd_trace_stop_exec(struct request *rq)
 {
 
-	return cmd_trace_forward(rq, cmd_trace_stopped);
+	return cmd_forward_cb(rq, cmd_trace_stopped);
 }
 
 /*

@@ -404,11 +404,19 @@ cmd_forward_error(struct request *rq, enum proto_err err, const char *msg)
 enum cmd_retval
 cmd_forward(struct request *rq)
 {
+
+	return cmd_forward_cb(rq, cmd_forward_done);
+}
+
+/* cmd_forward_cb: as cmd_forward(), the answer going to cb instead. */
+enum cmd_retval
+cmd_forward_cb(struct request *rq, machine_cb *cb)
+{
 	struct machine *m = rq->rq_daemon->d_machine;
 	char buf[512];
 
 	if (machine_request(m, rq->rq_cmd->name, json_object_get(
-	    rq->rq_params), cmd_forward_done, rq) != PROTO_OK) {
+	    rq->rq_params), cb, rq) != PROTO_OK) {
 		request_error(rq, PROTO_E_MACHINE_DOWN, NULL, "%s",
 		    machine_down_message(m, buf, sizeof(buf)));
 		return CMD_DONE;

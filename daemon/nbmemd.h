@@ -238,6 +238,7 @@ void	machine_shutdown(struct machine *, const char *ending, machine_cb *,
 void	machine_kill(struct machine *, const char *ending);
 enum proto_err machine_request(struct machine *, const char *op,
 	    json_object *args, machine_cb *, void *);
+enum cmd_retval cmd_forward_cb(struct request *, machine_cb *);	/* cmd.c */
 enum proto_err machine_snapshot(struct machine *, machine_cb *, void *);
 const char *machine_down_message(struct machine *, char *, size_t);
 void	machine_cancel(struct machine *, void *arg);
