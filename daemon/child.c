@@ -37,6 +37,8 @@
 #endif
 #include <sys/resource.h>
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,13 +47,15 @@
 
 #include "child.h"
 
-#define CHILD_REQ_MAX	(64 * 1024)	/* a request line from the daemon */
+#define CHILD_REQ_MAX	(NBMD_LINE_MAX + 64 * 1024) /* a line from the daemon:
+					   a client's params and more */
 #define CHILD_EVENTS	64		/* events copied at a time */
 #define CHILD_CAPTURE_MAX (256 * 1024)	/* printed text kept for an answer */
 
 /* Set before boot; read by the panic hook, which may not allocate. */
 static int child_fd = -1;
 static const char *volatile child_curop = "boot";
+const char *volatile child_idleop = "idle";	/* between requests */
 
 static void
 child_write(int fd, const char *buf, size_t len)
@@ -69,16 +73,47 @@ child_write(int fd, const char *buf, size_t len)
 	}
 }
 
+/*
+ * child_trylock: take the writers' lock for a hook, which may run in a
+ * signal handler and must not block: try for a while, and write without
+ * it rather than not at all (a machine thread that holds it is writing a
+ * trace line and lets go soon).
+ */
+bool
+child_trylock(struct child *c)
+{
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (pthread_mutex_trylock(&c->c_wlock) == 0)
+			return true;
+		sched_yield();
+	}
+	return false;
+}
+
+/* child_emit: a message and, if blob is not NULL, its blob after it. */
 static void
-child_send(struct child *c, json_object *msg)
+child_emit(struct child *c, json_object *msg, const char *blob, size_t len)
 {
 	const char *s;
-	size_t len;
+	size_t slen;
 
-	s = proto_string(msg, &len);
-	child_write(c->c_fd, s, len);
+	s = proto_string(msg, &slen);
+	pthread_mutex_lock(&c->c_wlock);
+	child_write(c->c_fd, s, slen);
 	child_write(c->c_fd, "\n", 1);
+	if (blob != NULL)
+		child_write(c->c_fd, blob, len);
+	pthread_mutex_unlock(&c->c_wlock);
 	json_object_put(msg);
+}
+
+void
+child_send(struct child *c, json_object *msg)
+{
+
+	child_emit(c, msg, NULL, 0);
 }
 
 /*
@@ -117,7 +152,9 @@ static void
 child_panic_hook(struct nbm_machine *m, const char *msg, void *arg)
 {
 	static char buf[4096];
+	struct child *c = arg;
 	size_t o = 0;
+	bool locked;
 
 	memcpy(buf + o, "{\"panic\":\"", 10);
 	o += 10;
@@ -127,21 +164,27 @@ child_panic_hook(struct nbm_machine *m, const char *msg, void *arg)
 	o += child_escape(buf + o, sizeof(buf) - o - 8, child_curop);
 	memcpy(buf + o, "\"}\n", 3);
 	o += 3;
+	locked = child_trylock(c);
 	child_write(child_fd, buf, o);
+	if (locked)
+		pthread_mutex_unlock(&c->c_wlock);
 }
 
 /*
  * child_print_hook: what the machine prints goes to the daemon's log, or,
- * while an operation captures it (extent.show), into its answer.
+ * while an operation of this thread captures it (extent.show), into its
+ * answer.  Machine threads print too, maybe in a signal handler, so the
+ * line is made without allocating (child.h).
  */
 static void
 child_print_hook(struct nbm_machine *m, const char *text, void *arg)
 {
 	struct child *c = arg;
-	json_object *o;
-	size_t len;
+	char buf[2048];
+	size_t len, o;
+	bool locked;
 
-	if (c->c_capture != NULL) {
+	if (c->c_capture != NULL && pthread_equal(pthread_self(), c->c_main)) {
 		len = strlen(text);
 		if (c->c_capturelen + len > CHILD_CAPTURE_MAX)
 			return;
@@ -151,9 +194,14 @@ child_print_hook(struct nbm_machine *m, const char *text, void *arg)
 		c->c_capturelen += len;
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "print", json_object_new_string(text));
-	child_send(c, o);
+	memcpy(buf, "{\"print\":\"", 10);
+	o = 10 + child_escape(buf + 10, sizeof(buf) - 16, text);
+	memcpy(buf + o, "\"}\n", 3);
+	o += 3;
+	locked = child_trylock(c);
+	child_write(c->c_fd, buf, o);
+	if (locked)
+		pthread_mutex_unlock(&c->c_wlock);
 }
 
 void
@@ -370,6 +418,7 @@ static const struct child_op *const child_optables[] = {
 	child_pool_ops,
 	child_space_ops,
 	child_intr_ops,
+	child_workload_ops,
 };
 
 static const struct child_op *
@@ -410,7 +459,7 @@ child_trampoline(void *arg)
 		    c->c_op);
 		return;
 	}
-	if (c->c_oncpu) {
+	if (c->c_oncpu || (c->c_opent->op_flags & CHILD_OP_HOST)) {
 		child_runop(c);
 		return;
 	}
@@ -431,6 +480,7 @@ child_shutdown(struct child *c, json_object *id)
 {
 	json_object *o;
 
+	child_wl_shutdown(c);
 	if (c->c_oncpu)
 		nbm_cpu_exit();
 	nbm_machine_shutdown(c->c_m);
@@ -464,9 +514,15 @@ child_request(struct child *c, const char *line)
 	c->c_result = NULL;
 	c->c_error = NULL;
 	c->c_reason = PROTO_OK;
-	if (nbm_machine_try(c->c_m, child_trampoline, c) != 0)
-		_exit(NBMD_CHILD_EXIT_PANIC);	/* the hook has reported it */
-	child_curop = "idle";
+	/*
+	 * A panic unwinds to here, or, in an observer or a machine thread
+	 * while a workload runs, leaves the machine dead: either way the
+	 * hook has reported it.
+	 */
+	if (nbm_machine_try(c->c_m, child_trampoline, c) != 0 ||
+	    nbm_machine_dead(c->c_m))
+		_exit(NBMD_CHILD_EXIT_PANIC);
+	child_curop = child_idleop;
 	free(child_capture_end(c));
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_get(id));
@@ -491,9 +547,12 @@ child_request(struct child *c, const char *line)
 		}
 	}
 	c->c_result = NULL;
-	child_send(c, o);
-	if (c->c_blobdesc != NULL)
-		child_write(c->c_fd, c->c_blob, c->c_bloblen);
+	child_emit(c, o, c->c_blobdesc != NULL ? c->c_blob : NULL,
+	    c->c_bloblen);
+	if (c->c_wlgo) {
+		child_wl_go(c);
+		child_curop = child_idleop;
+	}
 	json_object_put(c->c_blobdesc);
 	c->c_blobdesc = NULL;
 	c->c_bloblen = 0;
@@ -523,6 +582,7 @@ void
 child_main(int fd, const struct nbm_config *cfg, bool testmode)
 {
 	static char buf[CHILD_REQ_MAX + 1];
+	struct pollfd pfd[2];
 	struct child c;
 	json_object *o, *r;
 	size_t have = 0;
@@ -548,6 +608,10 @@ child_main(int fd, const struct nbm_config *cfg, bool testmode)
 
 	memset(&c, 0, sizeof(c));
 	c.c_fd = child_fd = fd;
+	c.c_main = pthread_self();
+	pthread_mutex_init(&c.c_wlock, NULL);
+	if (pipe(c.c_wake) != 0)
+		_exit(NBMD_CHILD_EXIT_BOOT);
 	c.c_testmode = testmode;
 	if (nbm_machine_boot(cfg, &c.c_m) != 0) {
 		o = json_object_new_object();
@@ -579,6 +643,17 @@ child_main(int fd, const struct nbm_config *cfg, bool testmode)
 		}
 		if (have == CHILD_REQ_MAX)
 			_exit(NBMD_CHILD_EXIT_PROTO);
+		/* A request, or the end of a workload run. */
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c.c_wake[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[1].revents & POLLIN)
+			child_wl_done(&c);
+		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+			continue;
 		n = read(fd, buf + have, CHILD_REQ_MAX - have);
 		if (n < 0 && errno == EINTR)
 			continue;

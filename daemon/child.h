@@ -16,14 +16,23 @@
  * CPU or observer.  The process's thread runs as CPU 0 of the machine
  * while no workload runs; an operation flagged CHILD_OP_CPU needs to be on
  * a CPU (it allocates through the per-CPU caches: creating a pool, priming,
- * reclaiming pages through vmem's quantum caches).  The others run as an
- * observer (nbm_machine_observe) when the thread is off the CPUs, so they
- * can be served while the machine runs.
+ * reclaiming pages through vmem's quantum caches).  While a workload runs
+ * (child-workload.c), a runner thread runs the machine (nbm_machine_run)
+ * and the process's thread leaves CPU 0: the other operations run as an
+ * observer (nbm_machine_observe), so they are served while the machine
+ * runs, and CPU operations are refused with "busy".
+ *
+ * Threads.  Messages to the daemon are written under c_wlock, a line and
+ * its blob together, because machine threads write too: trace lines (a
+ * workload's trace sink), what the machine prints, a panic.  The panic and
+ * print hooks may run in a signal handler (an interrupt on a CPU's host
+ * thread): they format without allocating and only try the lock.
  */
 #ifndef NBMD_CHILD_H
 #define NBMD_CHILD_H
 
 #include <sys/queue.h>
+#include <pthread.h>
 
 #include <nbmem/nbmem.h>
 #include <nbmem/inspect.h>
@@ -31,11 +40,14 @@
 #include <nbmem/kmem.h>
 #include <nbmem/pool.h>
 #include <nbmem/stats.h>
+#include <nbmem/workload.h>
 
 #include "nbmemd.h"
 
 #define CHILD_OP_DEBUG	0x01	/* only in test mode */
 #define CHILD_OP_CPU	0x02	/* must run on a CPU */
+#define CHILD_OP_HOST	0x04	/* as a host thread, never an observer:
+				   only calls made for any host thread */
 
 struct child;
 
@@ -70,8 +82,15 @@ struct child_intr {
 	LIST_ENTRY(child_intr) ci_entry; /* on c_intrs */
 };
 
+struct child_wl;
+
 struct child {
 	int		 c_fd;		/* socketpair end */
+	pthread_t	 c_main;	/* the process's thread */
+	pthread_mutex_t	 c_wlock;	/* writers of c_fd */
+	int		 c_wake[2];	/* pipe: the runner is done */
+	struct child_wl	*c_wl;		/* the workload run, or NULL */
+	bool		 c_wlgo;	/* start it once the answer is out */
 	struct nbm_machine *c_m;	/* the machine */
 	bool		 c_testmode;	/* debug ops allowed */
 	bool		 c_oncpu;	/* the thread is CPU 0 */
@@ -110,11 +129,26 @@ json_object *child_snapshot(struct child *);
 json_object *child_section(struct child *, const struct nbm_stats *,
 	    const struct nbmd_fieldset *, const char *match);
 
+extern const char *volatile child_idleop;	/* what runs between requests,
+						   for panic reports */
+void	child_send(struct child *, json_object *);
+bool	child_trylock(struct child *);
+
+/* child-workload.c */
+void	child_wl_go(struct child *);
+void	child_wl_done(struct child *);
+void	child_wl_shutdown(struct child *);
+
+/* child-wldesc.c */
+int	child_wldesc(json_object *, struct nbm_workload *, const char *path,
+	    char *err, size_t errlen);
+
 /* child-intr.c */
 json_object *child_intr_list(struct child *, const char *match);
 
 extern const struct child_op child_pool_ops[];
 extern const struct child_op child_space_ops[];
 extern const struct child_op child_intr_ops[];
+extern const struct child_op child_workload_ops[];
 
 #endif /* NBMD_CHILD_H */

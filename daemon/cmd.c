@@ -58,6 +58,13 @@ extern const struct cmd_entry cmd_intr_list_entry;
 extern const struct cmd_entry cmd_intr_add_entry;
 extern const struct cmd_entry cmd_intr_set_entry;
 extern const struct cmd_entry cmd_intr_remove_entry;
+extern const struct cmd_entry cmd_workload_list_entry;
+extern const struct cmd_entry cmd_workload_start_entry;
+extern const struct cmd_entry cmd_workload_status_entry;
+extern const struct cmd_entry cmd_workload_stop_entry;
+extern const struct cmd_entry cmd_trace_start_entry;
+extern const struct cmd_entry cmd_trace_stop_entry;
+extern const struct cmd_entry cmd_trace_replay_entry;
 extern const struct cmd_entry cmd_debug_hold_entry;
 extern const struct cmd_entry cmd_debug_release_entry;
 extern const struct cmd_entry cmd_debug_kmem_wrongfree_entry;
@@ -89,6 +96,13 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_intr_add_entry,
 	&cmd_intr_set_entry,
 	&cmd_intr_remove_entry,
+	&cmd_workload_list_entry,
+	&cmd_workload_start_entry,
+	&cmd_workload_status_entry,
+	&cmd_workload_stop_entry,
+	&cmd_trace_start_entry,
+	&cmd_trace_stop_entry,
+	&cmd_trace_replay_entry,
 	&cmd_stats_snapshot_entry,
 	&cmd_stats_subscribe_entry,
 	&cmd_stats_unsubscribe_entry,
@@ -355,14 +369,24 @@ cmd_forward_done(void *arg, json_object *reply, enum proto_err err,
     const char *msg)
 {
 	struct request *rq = arg;
+
+	if (err == PROTO_OK)
+		request_reply(rq, nbmd_blob_of(reply) != NULL ?
+		    nbmd_blob_json(reply) : json_object_get(reply));
+	else
+		cmd_forward_error(rq, err, msg);
+}
+
+/*
+ * cmd_forward_error: the machine's error as the answer; a bad-params
+ * message names its field first, which goes into data.field.
+ */
+void
+cmd_forward_error(struct request *rq, enum proto_err err, const char *msg)
+{
 	char field[96];
 	size_t n;
 
-	if (err == PROTO_OK) {
-		request_reply(rq, nbmd_blob_of(reply) != NULL ?
-		    nbmd_blob_json(reply) : json_object_get(reply));
-		return;
-	}
 	if (err == PROTO_E_BAD_PARAMS && strncmp(msg, "params.", 7) == 0 &&
 	    (n = strcspn(msg, ": ")) < sizeof(field)) {
 		snprintf(field, sizeof(field), "%.*s", (int)n, msg);
@@ -380,11 +404,19 @@ cmd_forward_done(void *arg, json_object *reply, enum proto_err err,
 enum cmd_retval
 cmd_forward(struct request *rq)
 {
+
+	return cmd_forward_cb(rq, cmd_forward_done);
+}
+
+/* cmd_forward_cb: as cmd_forward(), the answer going to cb instead. */
+enum cmd_retval
+cmd_forward_cb(struct request *rq, machine_cb *cb)
+{
 	struct machine *m = rq->rq_daemon->d_machine;
 	char buf[512];
 
 	if (machine_request(m, rq->rq_cmd->name, json_object_get(
-	    rq->rq_params), cmd_forward_done, rq) != PROTO_OK) {
+	    rq->rq_params), cb, rq) != PROTO_OK) {
 		request_error(rq, PROTO_E_MACHINE_DOWN, NULL, "%s",
 		    machine_down_message(m, buf, sizeof(buf)));
 		return CMD_DONE;

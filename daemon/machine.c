@@ -11,8 +11,9 @@
  * Each message is one JSON object on one line.  The child's lines are at
  * most NBMD_CHILD_MSG_MAX bytes; a longer line, a line that is not such an
  * object, or an answer out of order is a protocol error, and the child is
- * killed.  The daemon's lines are at most 64 KiB (the child exits on a
- * longer one).
+ * killed.  The daemon's lines hold at most a client's params (a request
+ * line is at most NBMD_LINE_MAX bytes) and a little more; the child takes
+ * 64 KiB more than that, and exits on a longer line.
  *
  *   daemon -> child
  *	{"id": N, "op": OP, "args": {...}}	N grows from 1
@@ -34,6 +35,7 @@
  *						reason of proto.h (default
  *						internal)
  *	{"print": TEXT}				the machine printed TEXT
+ *	{"trace": {"id": ID, "lines": TEXT}}	lines of a traced workload
  *	{"panic": TEXT, "op": OP}		the machine panicked in OP;
  *						exits 3
  *
@@ -302,6 +304,9 @@ machine_dispatch(struct machine *m, json_object *msg)
 
 	if (json_object_object_get_ex(msg, "id", &v))
 		machine_answer(m, msg, v);
+	else if (json_object_object_get_ex(msg, "trace", &v) &&
+	    json_object_is_type(v, json_type_object))
+		workload_trace(m->m_daemon, v);
 	else if (json_object_object_get_ex(msg, "print", &v) &&
 	    json_object_is_type(v, json_type_string))
 		log_info("machine: %s", json_object_get_string(v));

@@ -199,12 +199,18 @@ bool	cmd_bool(struct request *, const char *, bool dflt);
 const char *cmd_string(struct request *, const char *, const char *dflt);
 json_object *cmd_field_error(const char *field);
 enum cmd_retval cmd_forward(struct request *);
+void	cmd_forward_error(struct request *, enum proto_err, const char *);
 
 /*
  * cmd-stats.c
  */
 void	stats_client_gone(struct client *);
 json_object *stats_snapshot_json(struct daemon *, json_object *, u_int);
+
+/*
+ * cmd-workload.c
+ */
+void	workload_trace(struct daemon *, json_object *);
 
 /*
  * machine.c: the supervisor of the machine process.
@@ -232,6 +238,7 @@ void	machine_shutdown(struct machine *, const char *ending, machine_cb *,
 void	machine_kill(struct machine *, const char *ending);
 enum proto_err machine_request(struct machine *, const char *op,
 	    json_object *args, machine_cb *, void *);
+enum cmd_retval cmd_forward_cb(struct request *, machine_cb *);	/* cmd.c */
 enum proto_err machine_snapshot(struct machine *, machine_cb *, void *);
 const char *machine_down_message(struct machine *, char *, size_t);
 void	machine_cancel(struct machine *, void *arg);
@@ -328,6 +335,9 @@ struct daemon {
 	u_int		 d_nclients;	/* ... how many */
 	u_int		 d_nextclient;	/* client ids */
 	uint64_t	 d_nextsub;	/* subscription ids */
+	struct evbuffer	*d_trace;	/* the trace's lines so far, or NULL */
+	int64_t		 d_traceid;	/* ... of this trace */
+	uint64_t	 d_tracedropped; /* lines past NBMD_TRACE_MAX */
 	bool		 d_testmode;	/* NBMEMD_TEST: debug.* methods */
 	bool		 d_nofork;	/* the fuzzer: never start a machine,
 					   nothing to stop */

@@ -40,7 +40,7 @@
 #include <json-c/json.h>
 
 #define NBMD_PROTO_VERSION	2	/* incompatible changes */
-#define NBMD_PROTO_MINOR	0	/* compatible additions */
+#define NBMD_PROTO_MINOR	1	/* compatible additions */
 
 #define NBMD_LINE_MAX		(1024 * 1024)	/* request bytes, LF excluded */
 #define NBMD_JSON_DEPTH		32		/* nesting accepted */
@@ -78,7 +78,8 @@
 	X(EXISTS, -32014, "exists", "an object of that name exists")	\
 	X(NOT_OWNED, -32015, "not-owned",				\
 	    "the object is not the daemon's to change")			\
-	X(NO_CACHE, -32016, "no-cache", "the pool has no cache")
+	X(NO_CACHE, -32016, "no-cache", "the pool has no cache")	\
+	X(NO_WORKLOAD, -32017, "no-workload", "no such workload or trace")
 
 enum proto_err {
 	PROTO_OK = 0,

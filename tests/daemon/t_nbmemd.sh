@@ -1123,6 +1123,174 @@ migrate_body()
 }
 migrate_cleanup() { common_cleanup; }
 
+atf_test_case workload cleanup
+workload_head()
+{
+	atf_set descr "workload.list, workload.start (a built-in, a JSON" \
+	    "description), workload.status, workload.stop; requests served" \
+	    "while it runs, samples recorded, CPU requests busy"
+	atf_set require.progs "jq sqlite3"
+}
+wl_state_is()
+{
+	req workload.status | rpc | jq -e ".result.state == \"$1\""
+}
+samples_after()
+{
+	[ "$(sql "SELECT count(*) FROM samples WHERE sample_id > $1")" -ge 3 ]
+}
+workload_body()
+{
+	local out n
+
+	echo '{"recorder":{"interval":0.05}}' > conf.json
+	start_daemon -f conf.json
+	ok workload.list
+	expect '[.result.workloads[].name] | index("mixed") != null' "$out"
+	expect '.result.current.state == "none"' "$out"
+	ok workload.status
+	expect '.result.state == "none"' "$out"
+	err no-workload workload.stop
+
+	# The README's path: mixed, its progress, then the tables.
+	ok workload.start '{"name":"mixed","ops":20000,"seed":3}'
+	expect '.result.name == "mixed" and .result.counters.remaining_ops <= 20000' "$out"
+	wait_for "mixed to end" wl_state_is done
+	ok workload.status
+	expect '.result.ops == 20000 and .result.counters.live == 0' "$out"
+	expect '.result.progress == 1 and .result.elapsed > 0 and .result.rate > 0' "$out"
+	expect '.result.counters.allocs == .result.counters.frees' "$out"
+	ok kmem.stats
+	expect '([.result.classes[].nget] | add) > 0' "$out"
+	ok cache.list
+	expect '([.result.cpus[].hits] | add) > 0' "$out"
+
+	# A description; errors name the member.
+	ok workload.start '{"workload":{"name":"mine","sources":[{"kind":"pool_cache","name":"wlp","size":128,"life":1000},{"kind":"kmem","sizes":{"dist":"uniform","min":16,"max":512}}],"ops":[{"op":"alloc","source":0,"weight":3},{"op":"allocfree","source":1}],"stop":{"ops":5000}}}'
+	expect '.result.name == "mine"' "$out"
+	wait_for "mine to end" wl_state_is done
+	ok pool.show '{"name":"wlp"}'
+	expect '.result.pool.nget > 0 and .result.cache.groupsize == 15' "$out"
+	err bad-params workload.start '{"workload":{"sources":[{"kind":"bogus"}]}}'
+	expect '.error.data.field == "params.workload.sources[0].kind"' "$out"
+	expect '.error.message | contains("accepted: kmem, pool, pool_cache, vmem, extent, device")' "$out"
+	err bad-params workload.start '{"workload":{"sources":[{"kind":"kmem","colour":1}]}}'
+	expect '.error.data.field == "params.workload.sources[0].colour"' "$out"
+	err bad-params workload.start '{"workload":{"sources":[{"kind":"pool","name":"x","size":64,"align":48}]}}'
+	expect '.error.data.field | startswith("params.workload.sources[0].align")' "$out"
+	err bad-params workload.start '{"name":"nope"}'
+	expect '.error.data.field == "params.name"' "$out"
+	err bad-params workload.start '{"name":"mixed","params":{"bogus":1}}'
+	err bad-params workload.start '{"name":"mixed","cpus":9}'
+	err bad-params workload.start '{"ops":5}'
+
+	# A long run: reads are served, samples recorded, CPU work refused.
+	ok workload.start '{"name":"mixed","duration":60}'
+	expect '.result.state == "running"' "$out"
+	n=$(sql 'SELECT coalesce(max(sample_id), 0) FROM samples')
+	wait_for "samples during the run" samples_after $n
+	ok pool.list
+	ok stats.snapshot '{"sections":["machine","pools"]}'
+	ok vmem.show '{"name":"kmem"}'
+	err busy pool.create '{"name":"late","size":64}'
+	expect '.error.message | contains("workload")' "$out"
+	err busy workload.start '{"name":"mixed"}'
+	ok workload.status
+	expect '.result.state == "running" and .result.ops > 0 and .result.progress < 1' "$out"
+	ok workload.stop '{"wait":true}'
+	expect '.result.state == "stopped" and .result.counters.live == 0' "$out"
+	ok pool.create '{"name":"late","size":64}'
+	wait_for "the workload events" sh -c "[ \$(sqlite3 '$PWD/db/nbmemd.db' \"SELECT count(*) FROM events WHERE type = 'workload'\") -ge 6 ]"
+	ok events.list '{"source":"machine"}'
+	expect '[.result.events[] | select(.type == "workload" and .subject == "mixed")] | length >= 4' "$out"
+
+	# A panic while a workload runs ends the run like any panic.
+	ok workload.start '{"name":"mixed","duration":60}'
+	ok debug.panic '{"message":"t_nbmemd: panic during a workload"}'
+	expect '.result.ended == "panic"' "$out"
+	ok machine.boot
+	ok workload.status
+	expect '.result.state == "none"' "$out"
+	validate
+	stop_daemon
+}
+workload_cleanup() { common_cleanup; }
+
+atf_test_case trace cleanup
+trace_head()
+{
+	atf_set descr "trace.start traces a run (given, or the next one)," \
+	    "trace.stop hands the trace over, trace.replay replays it"
+	atf_set require.progs "jq"
+}
+trace_body()
+{
+	local out lines
+
+	start_daemon
+	err no-workload trace.stop
+	# The run ends by itself ("finish"), so the trace holds all of it.
+	out=$( (req trace.start '{"name":"mixed","ops":3000,"threads":1}'
+	    req trace.stop '{"finish":true}') | rpc)
+	expects '[.[] | select(has("result"))][0].result.trace == 1' "$out"
+	expects '[.[] | select(has("result"))][1].result | .state == "done" and .id == 1 and .ops == 3000 and .dropped == 0' "$out"
+	echo "$out" | jq -s -r '[.[] | select(has("result"))][1].result.trace' |
+	    sed '/^$/d' > trace.nd
+	lines=$(echo "$out" | jq -s '[.[] | select(has("result"))][1].result.lines')
+	[ "$(wc -l < trace.nd)" -eq "$lines" ] ||
+	    atf_fail "trace: $(wc -l < trace.nd) lines, trace.stop says $lines"
+	head -1 trace.nd | jq -e '.trace == "nbmem" and .workload == "mixed"' \
+	    >/dev/null || atf_fail "first line: $(head -1 trace.nd)"
+	tail -1 trace.nd | jq -e '.op == "end"' >/dev/null ||
+	    atf_fail "last line: $(tail -1 trace.nd)"
+
+	# Armed, then the next run is traced (nbmemctl trace record, run).
+	ok trace.start
+	expect '.result.armed == 2 and .result.trace == 2' "$out"
+	ok workload.start '{"name":"kmem-sizes","ops":500,"threads":1}'
+	expect '.result.trace == 2' "$out"
+	wait_for "the traced run to end" wl_state_is done
+	ok trace.stop
+	expect '.result.id == 2 and (.result.trace | split("\n") | length) > 10' "$out"
+	ok trace.start
+	ok trace.stop
+	expect '.result.trace == "" and .result.lines == 0' "$out"
+
+	# Back in chunks of at most 256 KiB (a request line is at most 1 MiB).
+	$py -c 'import json, sys
+l = [x.rstrip("\n") for x in open(sys.argv[1])]
+parts, cur, size = [], [], 0
+for x in l:
+    if cur and size + len(x) > 262144:
+        parts.append(cur); cur, size = [], 0
+    cur.append(x); size += len(x) + 4
+parts.append(cur)
+for n, part in enumerate(parts):
+    print(json.dumps({"jsonrpc": "2.0", "id": 9000 + n, "method": "trace.replay",
+        "params": {"lines": part, "more": n < len(parts) - 1}}))' trace.nd > replay.in
+	[ "$(wc -l < replay.in)" -ge 2 ] || atf_fail "a trace of one chunk"
+	out=$(rpc < replay.in)
+	expects '[.[] | select(has("result"))][0].result.loaded > 0' "$out"
+	expects '[.[] | select(has("result"))][-1].result | .name == "replay" and .loaded > 0' "$out"
+	wait_for "the replay to end" wl_state_is done
+	# As text, the way trace.stop gave it (the first 200 lines).
+	out=$(head -200 trace.nd | $py -c 'import json, sys
+print(json.dumps({"jsonrpc": "2.0", "id": 9100, "method": "trace.replay",
+    "params": {"trace": sys.stdin.read()}}))' | rpc)
+	expect '.result.name == "replay" and .result.loaded > 0' "$out"
+	wait_for "the second replay to end" wl_state_is done
+	err bad-params trace.replay '{"lines":["{bad"]}'
+	expect '.error.data.field == "params.lines[0]"' "$out"
+	err bad-params trace.replay '{"trace":"\n{bad\n"}'
+	expect '.error.data.field == "params.trace" and (.error.message | contains("line 1"))' "$out"
+	err bad-params trace.replay '{"trace":"","cpus":2}'
+	expect '.error.data.field == "params.cpus"' "$out"
+	err no-workload trace.stop '{"id":99}'
+	validate
+	stop_daemon
+}
+trace_cleanup() { common_cleanup; }
+
 atf_test_case crash_hang cleanup
 crash_hang_head()
 {
@@ -1463,6 +1631,20 @@ new_samples()
 	[ "$(sql 'SELECT count(*) FROM samples WHERE time > 1000')" -ge 1 ]
 }
 
+# no_orphans: the per-object rows went with their samples, and there are
+# rows of the samples kept.
+no_orphans()
+{
+	local t
+
+	for t in machine_samples pool_samples cache_samples vmem_samples \
+	    extent_samples; do
+		[ "$(sql "SELECT count(*) FROM $t WHERE sample_id NOT IN (SELECT sample_id FROM samples)")" = 0 ] ||
+		    atf_fail "$t: rows of deleted samples"
+	done
+	[ "$(sql 'SELECT count(*) FROM pool_samples')" -gt 0 ] ||
+	    atf_fail "no pool rows kept"
+}
 retention_body()
 {
 	local t0 size0 n
@@ -1477,6 +1659,7 @@ retention_body()
 	n=$(sql 'SELECT count(*) FROM samples')
 	[ "$n" -le 60 ] || atf_fail "$n samples kept for 0.5 s at 20 ms"
 	samples_at_least 5 || atf_fail "retention took the recent samples"
+	no_orphans
 	stop_daemon
 
 	# By size: a history of 30000 samples, then a 1 MiB limit.
@@ -1503,6 +1686,7 @@ retention_body()
 	    atf_fail "retention did not keep the newest old samples"
 	[ "$(stat -c %s db/nbmemd.db)" -lt "$size0" ] ||
 	    atf_fail "the file did not shrink (incremental_vacuum)"
+	no_orphans
 	stop_daemon
 	[ "$(sql 'PRAGMA integrity_check')" = ok ] || atf_fail "integrity"
 }
@@ -1550,6 +1734,8 @@ atf_init_test_cases()
 	atf_add_test_case kmem_panic
 	atf_add_test_case exports
 	atf_add_test_case migrate
+	atf_add_test_case workload
+	atf_add_test_case trace
 	atf_add_test_case crash_hang
 	atf_add_test_case kill9
 	atf_add_test_case sigterm
