@@ -84,7 +84,8 @@ $(NBMEM_PC): mk/nbmem.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*NBM_VERSION_STRING[^"]*"\(.*\)"/\1/p' libnbmem/include/nbmem/nbmem.h)|g' $< > $@
 
 # ----------------------------------------------------------------------
-# Examples: the README's first command runs $(B)/examples/nbm-boot.
+# Examples.  The README's first command, make run, is mk/run.sh: nbmemd
+# and nbmemctl on a private socket and database (nbmemctl's section).
 
 EX_SRCS	:= $(wildcard contrib/examples/*.c)
 EX_BINS	:= $(EX_SRCS:contrib/examples/%.c=$(B)/examples/%)
@@ -92,7 +93,7 @@ EX_BINS	:= $(EX_SRCS:contrib/examples/%.c=$(B)/examples/%)
 examples: $(EX_BINS)
 
 run: all
-	$(B)/examples/nbm-boot
+	@sh mk/run.sh $(B)
 
 $(B)/examples/%: contrib/examples/%.c $(LIB_A)
 	@mkdir -p $(@D)
@@ -144,7 +145,7 @@ $(B)/tests/bench/%: tests/bench/%.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilibnbmem -o $@ $< $(LIB_A) $(LDFLAGS_BASE) -ldl -lm
 
-bench: deps lib $(BENCH_BINS)
+bench: deps lib daemon $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "==> $$b"; $$b || exit 1; done
 
 # ----------------------------------------------------------------------
@@ -239,3 +240,47 @@ $(FUZZ_B)/daemon/fuzz-%: daemon/fuzz-%.c $(filter-out $(B)/daemon/nbmemd.o,$(D_O
 	$(CC) $(ALL_CFLAGS) $(D_CFLAGS) -Idaemon -fsanitize=fuzzer -o $@ $< \
 	    $(filter-out $(B)/daemon/nbmemd.o,$(D_OBJS)) $(LIB_A) $(D_LIBS) \
 	    $(LDFLAGS_BASE)
+
+# ----------------------------------------------------------------------
+# nbmemctl, the command-line client (cli/*.c, documented in
+# cli/nbmemctl.8, which `install' installs with the other pages): json-c and ncursesw through pkg-config.  It compiles
+# the daemon's wire contract (daemon/proto.c) and allocation wrappers
+# (daemon/xmalloc.c) itself, bgpctl-style, and links libnbmem.a only for
+# the vmstat renderer and the statistics field tables.
+
+C_PKGS	   := json-c ncursesw
+C_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(C_PKGS) 2>/dev/null)
+C_LIBS	   := $(shell $(PKG_CONFIG) --libs $(C_PKGS) 2>/dev/null)
+C_SRCS	   := $(sort $(wildcard cli/*.c))
+C_SHARED   := daemon/proto.c daemon/xmalloc.c
+C_OBJS	   := $(C_SRCS:%.c=$(B)/%.o) $(C_SHARED:daemon/%.c=$(B)/cli/d-%.o)
+C_HDRS	   := $(wildcard cli/*.h) daemon/proto.h daemon/xmalloc.h daemon/log.h
+NBMEMCTL   := $(B)/cli/nbmemctl
+
+.PHONY: cli install-cli cli-golden
+all: cli
+tests: cli
+install: install-cli
+
+cli: $(NBMEMCTL)
+
+$(B)/cli/%.o: cli/%.c $(C_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(C_CFLAGS) -Icli -Idaemon -c -o $@ $<
+
+$(B)/cli/d-%.o: daemon/%.c $(C_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(C_CFLAGS) -Idaemon -c -o $@ $<
+
+$(NBMEMCTL): $(C_OBJS) $(LIB_A)
+	$(CC) -o $@ $(C_OBJS) $(LIB_A) $(C_LIBS) $(LDFLAGS_BASE)
+
+install-cli: cli
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(NBMEMCTL) $(DESTDIR)$(PREFIX)/bin/
+
+# make cli-golden: rewrite tests/cli/golden/ from this build's output
+# (t_golden.sh with update=yes); review `git diff' before committing.
+cli-golden: tests
+	cd $(B)/tests && kyua -v test_suites.nbmem.update=yes test \
+	    --kyuafile=Kyuafile cli/t_golden

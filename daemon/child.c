@@ -13,8 +13,17 @@
  *	{"print": "text"}		what the machine printed
  *	{"panic": "text", "op": NAME}	the machine panicked; exits 3
  *
- * The process is single-threaded: it boots the machine, enters cpu0 for
- * good, and serves one request at a time with the operation inside
+ * An error answer carries the reason of proto.h as well:
+ * {"id": N, "error": "text", "reason": "no-such-pool"}.  An answer with
+ * statistics records has them after its line, as they are in memory:
+ * {"id": N, "result": {...}, "blob": [[member, section, count], ...],
+ * "bloblen": BYTES}\n and BYTES bytes (fields.h).  The operations
+ * are those of this file (info, snapshot, sample, the debug ones) and the
+ * tables of child-pool.c, child-space.c and child-intr.c, named after the
+ * methods they serve (child.h).
+ *
+ * The process is single-threaded: it boots the machine, enters cpu0, and
+ * serves one request at a time with the operation inside
  * nbm_machine_try(), so that a simulated panic (a violated invariant, a
  * simulated page fault caught by libnbmem's fault handler) unwinds to the
  * loop.  The panic hook reports the message at once, with write(2) and no
@@ -28,36 +37,25 @@
 #endif
 #include <sys/resource.h>
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "nbmemd.h"
+#include "child.h"
 
-#define CHILD_REQ_MAX	(64 * 1024)	/* a request line from the daemon */
+#define CHILD_REQ_MAX	(NBMD_LINE_MAX + 64 * 1024) /* a line from the daemon:
+					   a client's params and more */
 #define CHILD_EVENTS	64		/* events copied at a time */
-
-struct child {
-	int		 c_fd;		/* socketpair end */
-	struct nbm_machine *c_m;	/* the machine */
-	bool		 c_testmode;	/* debug ops allowed */
-	const char	*c_op;		/* op running, for the panic report */
-	json_object	*c_args;	/* its arguments */
-	json_object	*c_result;	/* its result, or NULL */
-	char		*c_error;	/* or its error */
-};
-
-struct child_op {
-	const char	*op_name;
-	bool		 op_debug;	/* only in test mode */
-	void		(*op_fn)(struct child *);
-};
+#define CHILD_CAPTURE_MAX (256 * 1024)	/* printed text kept for an answer */
 
 /* Set before boot; read by the panic hook, which may not allocate. */
 static int child_fd = -1;
 static const char *volatile child_curop = "boot";
+const char *volatile child_idleop = "idle";	/* between requests */
 
 static void
 child_write(int fd, const char *buf, size_t len)
@@ -75,16 +73,47 @@ child_write(int fd, const char *buf, size_t len)
 	}
 }
 
+/*
+ * child_trylock: take the writers' lock for a hook, which may run in a
+ * signal handler and must not block: try for a while, and write without
+ * it rather than not at all (a machine thread that holds it is writing a
+ * trace line and lets go soon).
+ */
+bool
+child_trylock(struct child *c)
+{
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (pthread_mutex_trylock(&c->c_wlock) == 0)
+			return true;
+		sched_yield();
+	}
+	return false;
+}
+
+/* child_emit: a message and, if blob is not NULL, its blob after it. */
 static void
-child_send(struct child *c, json_object *msg)
+child_emit(struct child *c, json_object *msg, const char *blob, size_t len)
 {
 	const char *s;
-	size_t len;
+	size_t slen;
 
-	s = proto_string(msg, &len);
-	child_write(c->c_fd, s, len);
+	s = proto_string(msg, &slen);
+	pthread_mutex_lock(&c->c_wlock);
+	child_write(c->c_fd, s, slen);
 	child_write(c->c_fd, "\n", 1);
+	if (blob != NULL)
+		child_write(c->c_fd, blob, len);
+	pthread_mutex_unlock(&c->c_wlock);
 	json_object_put(msg);
+}
+
+void
+child_send(struct child *c, json_object *msg)
+{
+
+	child_emit(c, msg, NULL, 0);
 }
 
 /*
@@ -123,7 +152,9 @@ static void
 child_panic_hook(struct nbm_machine *m, const char *msg, void *arg)
 {
 	static char buf[4096];
+	struct child *c = arg;
 	size_t o = 0;
+	bool locked;
 
 	memcpy(buf + o, "{\"panic\":\"", 10);
 	o += 10;
@@ -133,46 +164,123 @@ child_panic_hook(struct nbm_machine *m, const char *msg, void *arg)
 	o += child_escape(buf + o, sizeof(buf) - o - 8, child_curop);
 	memcpy(buf + o, "\"}\n", 3);
 	o += 3;
+	locked = child_trylock(c);
 	child_write(child_fd, buf, o);
+	if (locked)
+		pthread_mutex_unlock(&c->c_wlock);
 }
 
+/*
+ * child_print_hook: what the machine prints goes to the daemon's log, or,
+ * while an operation of this thread captures it (extent.show), into its
+ * answer.  Machine threads print too, maybe in a signal handler, so the
+ * line is made without allocating (child.h).
+ */
 static void
 child_print_hook(struct nbm_machine *m, const char *text, void *arg)
 {
 	struct child *c = arg;
-	json_object *o = json_object_new_object();
+	char buf[2048];
+	size_t len, o;
+	bool locked;
 
-	json_object_object_add(o, "print", json_object_new_string(text));
-	child_send(c, o);
+	if (c->c_capture != NULL && pthread_equal(pthread_self(), c->c_main)) {
+		len = strlen(text);
+		if (c->c_capturelen + len > CHILD_CAPTURE_MAX)
+			return;
+		c->c_capture = xreallocarray(c->c_capture, 1,
+		    c->c_capturelen + len + 1);
+		memcpy(c->c_capture + c->c_capturelen, text, len + 1);
+		c->c_capturelen += len;
+		return;
+	}
+	memcpy(buf, "{\"print\":\"", 10);
+	o = 10 + child_escape(buf + 10, sizeof(buf) - 16, text);
+	memcpy(buf + o, "\"}\n", 3);
+	o += 3;
+	locked = child_trylock(c);
+	child_write(c->c_fd, buf, o);
+	if (locked)
+		pthread_mutex_unlock(&c->c_wlock);
 }
 
-static void
-child_fail(struct child *c, const char *fmt, ...) NBMD_PRINTFLIKE(2, 3);
+void
+child_capture_begin(struct child *c)
+{
 
-static void
-child_fail(struct child *c, const char *fmt, ...)
+	free(c->c_capture);
+	c->c_capture = xstrdup("");
+	c->c_capturelen = 0;
+}
+
+/* child_capture_end: the text printed since child_capture_begin(). */
+char *
+child_capture_end(struct child *c)
+{
+	char *s = c->c_capture;
+
+	c->c_capture = NULL;
+	c->c_capturelen = 0;
+	return s;
+}
+
+/*
+ * child_fail: the operation fails with reason e and a message; a message
+ * of a bad-params error starts with the parameter at fault
+ * ("params.align: ..."), which the daemon reports as its field.
+ */
+void
+child_fail(struct child *c, enum proto_err e, const char *fmt, ...)
 {
 	va_list ap;
 
+	free(c->c_error);
 	va_start(ap, fmt);
 	xvasprintf(&c->c_error, fmt, ap);
 	va_end(ap);
+	c->c_reason = e;
 }
 
-static json_object *
-child_uvmexp(struct child *c)
-{
-	const struct nbmd_fieldset *fs = &nbmd_uvmexp_fieldset;
-	struct nbm_uvmexp ux;
-	json_object *o = json_object_new_object();
-	size_t i;
+/* Interrupt priority levels by name (spl(9), x86 intrdefs.h). */
+static const char *const child_ipls[NIPL] = {
+	[IPL_NONE] = "none",
+	[IPL_PREEMPT] = "preempt",
+	[IPL_SOFTCLOCK] = "softclock",
+	[IPL_SOFTBIO] = "softbio",
+	[IPL_SOFTNET] = "softnet",
+	[IPL_SOFTSERIAL] = "softserial",
+	[IPL_VM] = "vm",
+	[IPL_SCHED] = "sched",
+	[IPL_HIGH] = "high",
+};
 
-	nbm_machine_uvmexp(c->c_m, &ux);
-	for (i = 0; i < fs->fs_nfields; i++)
-		json_object_object_add(o, fs->fs_fields[i].f_name,
-		    json_object_new_uint64(nbmd_field_get(&fs->fs_fields[i],
-		    &ux)));
-	return o;
+const char *
+child_ipl_name(int ipl)
+{
+
+	return ipl >= 0 && ipl < NIPL ? child_ipls[ipl] : "?";
+}
+
+/*
+ * child_ipl_parse: an IPL name; on failure, a bad-params error naming
+ * field.  => 0 or -1.
+ */
+int
+child_ipl_parse(struct child *c, const char *field, const char *name,
+    int *iplp)
+{
+	int i;
+
+	for (i = 0; i < NIPL; i++) {
+		if (strcmp(child_ipls[i], name) == 0) {
+			*iplp = i;
+			return 0;
+		}
+	}
+	child_fail(c, PROTO_E_BAD_PARAMS, "%s: unknown level \"%.32s\"; "
+	    "accepted: none, softclock, softbio, softnet, softserial, vm, "
+	    "sched, high", field, name);
+	return -1;
 }
 
 /*
@@ -193,22 +301,12 @@ child_op_info(struct child *c)
 	c->c_result = o;
 }
 
-/*
- * op "snapshot": the machine's statistics now.  Today the machine counters
- * (uvmexp); the pool, cache, vmem and extent lists join as they land, each
- * under its own key.
- */
+/* op "snapshot": the machine's statistics now (child-stats.c). */
 static void
 child_op_snapshot(struct child *c)
 {
-	json_object *o;
 
-	o = json_object_new_object();
-	json_object_object_add(o, "uptime_ns",
-	    json_object_new_uint64(nbm_machine_uptime_ns(c->c_m)));
-	json_object_object_add(o, nbmd_uvmexp_fieldset.fs_name,
-	    child_uvmexp(c));
-	c->c_result = o;
+	c->c_result = child_snapshot(c);
 }
 
 static const char *
@@ -236,13 +334,14 @@ static void
 child_op_sample(struct child *c)
 {
 	struct nbm_event evs[CHILD_EVENTS];
-	json_object *a, *e, *v;
-	uint64_t since = 0, lost = 0;
+	json_object *a, *e;
+	uint64_t since, lost = 0;
 	size_t i, n, total = 0;
 
-	if (json_object_object_get_ex(c->c_args, "since", &v))
-		since = json_object_get_uint64(v);
+	since = (uint64_t)proto_get_int(c->c_args, "since", 0);
 	child_op_snapshot(c);
+	if (c->c_result == NULL)
+		return;
 	a = json_object_new_array();
 	do {
 		n = nbm_machine_events(c->c_m, since, evs, CHILD_EVENTS);
@@ -279,13 +378,8 @@ child_op_sample(struct child *c)
 static void
 child_op_panic(struct child *c)
 {
-	json_object *v;
-	const char *msg = "debug.panic requested";
 
-	if (json_object_object_get_ex(c->c_args, "message", &v) &&
-	    json_object_is_type(v, json_type_string))
-		msg = json_object_get_string(v);
-	panic("%s", msg);
+	panic("%s", proto_get_string(c->c_args, "message", "debug.panic requested"));
 }
 
 /* op "crash" (debug.crash): die of SIGSEGV, as a host-level bug would. */
@@ -309,29 +403,76 @@ child_op_hang(struct child *c)
 		pause();
 }
 
-static const struct child_op child_ops[] = {
-	{ "info", false, child_op_info },
-	{ "snapshot", false, child_op_snapshot },
-	{ "sample", false, child_op_sample },
-	{ "panic", true, child_op_panic },
-	{ "crash", true, child_op_crash },
-	{ "hang", true, child_op_hang },
+static const struct child_op child_core_ops[] = {
+	{ "info", 0, child_op_info },
+	{ "snapshot", 0, child_op_snapshot },
+	{ "sample", 0, child_op_sample },
+	{ "panic", CHILD_OP_DEBUG, child_op_panic },
+	{ "crash", CHILD_OP_DEBUG, child_op_crash },
+	{ "hang", CHILD_OP_DEBUG, child_op_hang },
+	{ NULL, 0, NULL }
 };
 
+static const struct child_op *const child_optables[] = {
+	child_core_ops,
+	child_pool_ops,
+	child_space_ops,
+	child_intr_ops,
+	child_workload_ops,
+};
+
+static const struct child_op *
+child_findop(struct child *c, const char *name)
+{
+	const struct child_op *op;
+	size_t i;
+
+	for (i = 0; i < sizeof(child_optables) / sizeof(child_optables[0]);
+	    i++)
+		for (op = child_optables[i]; op->op_name != NULL; op++)
+			if (strcmp(op->op_name, name) == 0 &&
+			    (!(op->op_flags & CHILD_OP_DEBUG) || c->c_testmode))
+				return op;
+	return NULL;
+}
+
+static void
+child_runop(void *arg)
+{
+	struct child *c = arg;
+
+	c->c_opent->op_fn(c);
+}
+
+/*
+ * child_trampoline: run the operation on CPU 0, or as an observer while
+ * the thread is off the CPUs (child.h).
+ */
 static void
 child_trampoline(void *arg)
 {
 	struct child *c = arg;
-	size_t i;
+	int error;
 
-	for (i = 0; i < sizeof(child_ops) / sizeof(child_ops[0]); i++) {
-		if (strcmp(child_ops[i].op_name, c->c_op) != 0 ||
-		    (child_ops[i].op_debug && !c->c_testmode))
-			continue;
-		child_ops[i].op_fn(c);
+	if ((c->c_opent = child_findop(c, c->c_op)) == NULL) {
+		child_fail(c, PROTO_E_INTERNAL, "unknown op \"%.64s\"",
+		    c->c_op);
 		return;
 	}
-	child_fail(c, "unknown op \"%.64s\"", c->c_op);
+	if (c->c_oncpu || (c->c_opent->op_flags & CHILD_OP_HOST)) {
+		child_runop(c);
+		return;
+	}
+	if (c->c_opent->op_flags & CHILD_OP_CPU) {
+		child_fail(c, PROTO_E_BUSY, "%s needs a CPU of the machine, "
+		    "and a workload runs on them; wait for it to end, or stop "
+		    "it", c->c_op);
+		return;
+	}
+	if ((error = nbm_machine_observe(c->c_m, child_runop, c)) != 0 &&
+	    error != ENOTRECOVERABLE)
+		child_fail(c, PROTO_E_INTERNAL, "cannot observe the machine: "
+		    "%s", strerror(error));
 }
 
 static NBMD_DEAD void
@@ -339,7 +480,9 @@ child_shutdown(struct child *c, json_object *id)
 {
 	json_object *o;
 
-	nbm_cpu_exit();
+	child_wl_shutdown(c);
+	if (c->c_oncpu)
+		nbm_cpu_exit();
 	nbm_machine_shutdown(c->c_m);
 	if (id != NULL) {
 		o = json_object_new_object();
@@ -354,34 +497,66 @@ child_shutdown(struct child *c, json_object *id)
 static void
 child_request(struct child *c, const char *line)
 {
-	json_object *req, *id, *op, *o;
+	json_object *req, *id, *op, *o, *empty = NULL;
 
 	req = json_tokener_parse(line);
 	if (req == NULL || !json_object_object_get_ex(req, "id", &id) ||
 	    !json_object_object_get_ex(req, "op", &op) ||
 	    !json_object_is_type(op, json_type_string))
 		_exit(NBMD_CHILD_EXIT_PROTO);
-	if (!json_object_object_get_ex(req, "args", &c->c_args))
-		c->c_args = NULL;
+	if (!json_object_object_get_ex(req, "args", &c->c_args) ||
+	    !json_object_is_type(c->c_args, json_type_object))
+		c->c_args = empty = json_object_new_object();
 	c->c_op = json_object_get_string(op);
 	if (strcmp(c->c_op, "shutdown") == 0)
 		child_shutdown(c, id);
 	child_curop = c->c_op;
 	c->c_result = NULL;
 	c->c_error = NULL;
-	if (nbm_machine_try(c->c_m, child_trampoline, c) != 0)
-		_exit(NBMD_CHILD_EXIT_PANIC);	/* the hook has reported it */
-	child_curop = "idle";
+	c->c_reason = PROTO_OK;
+	/*
+	 * A panic unwinds to here, or, in an observer or a machine thread
+	 * while a workload runs, leaves the machine dead: either way the
+	 * hook has reported it.
+	 */
+	if (nbm_machine_try(c->c_m, child_trampoline, c) != 0 ||
+	    nbm_machine_dead(c->c_m))
+		_exit(NBMD_CHILD_EXIT_PANIC);
+	child_curop = child_idleop;
+	free(child_capture_end(c));
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_get(id));
 	if (c->c_error != NULL) {
+		json_object_put(c->c_blobdesc);
+		c->c_blobdesc = NULL;
+		json_object_put(c->c_result);
 		json_object_object_add(o, "error",
 		    json_object_new_string(c->c_error));
+		json_object_object_add(o, "reason", json_object_new_string(
+		    proto_reason(c->c_reason)));
 		free(c->c_error);
-	} else
+		c->c_error = NULL;
+	} else {
 		json_object_object_add(o, "result", c->c_result != NULL ?
 		    c->c_result : json_object_new_object());
-	child_send(c, o);
+		if (c->c_blobdesc != NULL) {
+			json_object_object_add(o, "blob",
+			    json_object_get(c->c_blobdesc));
+			json_object_object_add(o, "bloblen",
+			    json_object_new_uint64(c->c_bloblen));
+		}
+	}
+	c->c_result = NULL;
+	child_emit(c, o, c->c_blobdesc != NULL ? c->c_blob : NULL,
+	    c->c_bloblen);
+	if (c->c_wlgo) {
+		child_wl_go(c);
+		child_curop = child_idleop;
+	}
+	json_object_put(c->c_blobdesc);
+	c->c_blobdesc = NULL;
+	c->c_bloblen = 0;
+	json_object_put(empty);
 	json_object_put(req);
 }
 
@@ -407,6 +582,7 @@ void
 child_main(int fd, const struct nbm_config *cfg, bool testmode)
 {
 	static char buf[CHILD_REQ_MAX + 1];
+	struct pollfd pfd[2];
 	struct child c;
 	json_object *o, *r;
 	size_t have = 0;
@@ -432,6 +608,10 @@ child_main(int fd, const struct nbm_config *cfg, bool testmode)
 
 	memset(&c, 0, sizeof(c));
 	c.c_fd = child_fd = fd;
+	c.c_main = pthread_self();
+	pthread_mutex_init(&c.c_wlock, NULL);
+	if (pipe(c.c_wake) != 0)
+		_exit(NBMD_CHILD_EXIT_BOOT);
 	c.c_testmode = testmode;
 	if (nbm_machine_boot(cfg, &c.c_m) != 0) {
 		o = json_object_new_object();
@@ -444,6 +624,9 @@ child_main(int fd, const struct nbm_config *cfg, bool testmode)
 	nbm_machine_set_print_hook(c.c_m, child_print_hook, &c);
 	if (nbm_cpu_enter(c.c_m, 0) != 0)
 		_exit(NBMD_CHILD_EXIT_BOOT);
+	c.c_oncpu = true;
+	LIST_INIT(&c.c_pools);
+	LIST_INIT(&c.c_intrs);
 	child_curop = "idle";
 	o = json_object_new_object();
 	r = json_object_new_object();
@@ -460,6 +643,17 @@ child_main(int fd, const struct nbm_config *cfg, bool testmode)
 		}
 		if (have == CHILD_REQ_MAX)
 			_exit(NBMD_CHILD_EXIT_PROTO);
+		/* A request, or the end of a workload run. */
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c.c_wake[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[1].revents & POLLIN)
+			child_wl_done(&c);
+		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+			continue;
 		n = read(fd, buf + have, CHILD_REQ_MAX - have);
 		if (n < 0 && errno == EINTR)
 			continue;

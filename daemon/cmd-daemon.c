@@ -4,13 +4,16 @@
  * The debug methods exist to test the daemon's handling of a machine that
  * dies: debug.panic panics the machine (through the machine layer's own
  * panic(), with the daemon's panic hook installed), debug.crash kills the
- * machine process with SIGSEGV, debug.hang makes it stop answering.  They
+ * machine process with SIGSEGV, debug.hang makes it stop answering,
+ * debug.kmem_wrongfree frees kmem memory with the wrong size on a machine
+ * booted with KMEM_SIZE, which panics it the way a kernel bug would.  They
  * are compiled in but hidden -- unknown-method -- unless the daemon was
  * started with NBMEMD_TEST set in its environment (nbmemd.8).  Each
  * answers, once the machine process is gone, with how the run ended.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "nbmemd.h"
@@ -30,6 +33,11 @@ static const struct cmd_param cmd_debug_panic_params[] = {
 	{ NULL, 0, 0, 0, false }
 };
 
+static const struct cmd_param cmd_debug_kmem_wrongfree_params[] = {
+	{ "size", CP_INT, 2, 1048576, false },
+	{ NULL, 0, 0, 0, false }
+};
+
 const struct cmd_entry cmd_hello_entry = {
 	"hello", CMD_READONLY, cmd_hello_params, cmd_hello_exec
 };
@@ -42,16 +50,29 @@ const struct cmd_entry cmd_debug_panic_entry = {
 const struct cmd_entry cmd_debug_crash_entry = {
 	"debug.crash", CMD_DEBUG, NULL, cmd_debug_exec
 };
+const struct cmd_entry cmd_debug_kmem_wrongfree_entry = {
+	"debug.kmem_wrongfree", CMD_DEBUG, cmd_debug_kmem_wrongfree_params,
+	cmd_debug_exec
+};
 const struct cmd_entry cmd_debug_hang_entry = {
 	"debug.hang", CMD_DEBUG, NULL, cmd_debug_exec
 };
+
+/*
+ * hello's answer is the same for every client of a kind (read-only or
+ * not; debug methods or not) for the daemon's life, and hello is what a
+ * client sends first and a monitor sends most: it is made once.
+ */
+static char *cmd_hello_text[2][2];
 
 static enum cmd_retval
 cmd_hello_exec(struct request *rq)
 {
 	struct daemon *d = rq->rq_daemon;
 	json_object *r, *data;
+	char **text;
 	int64_t proto;
+	bool ro;
 
 	proto = cmd_int(rq, "protocol", NBMD_PROTO_VERSION);
 	if (proto != NBMD_PROTO_VERSION) {
@@ -70,22 +91,27 @@ cmd_hello_exec(struct request *rq)
 	if (rq->rq_client != NULL && cmd_has(rq, "client"))
 		log_debug("client %u: is %s", rq->rq_client->cl_id,
 		    cmd_string(rq, "client", ""));
-	r = json_object_new_object();
-	json_object_object_add(r, "protocol",
-	    json_object_new_int(NBMD_PROTO_VERSION));
-	json_object_object_add(r, "protocol_minor",
-	    json_object_new_int(NBMD_PROTO_MINOR));
-	json_object_object_add(r, "daemon",
-	    json_object_new_string("nbmemd " NBMD_VERSION));
-	json_object_object_add(r, "library",
-	    json_object_new_string(NBM_VERSION_STRING));
-	json_object_object_add(r, "pid", json_object_new_int(getpid()));
-	json_object_object_add(r, "readonly", json_object_new_boolean(
-	    rq->rq_client != NULL && rq->rq_client->cl_readonly));
-	json_object_object_add(r, "methods", cmd_methods(
-	    rq->rq_client != NULL && rq->rq_client->cl_readonly,
-	    d->d_testmode));
-	request_reply(rq, r);
+	ro = rq->rq_client != NULL && rq->rq_client->cl_readonly;
+	text = &cmd_hello_text[ro][d->d_testmode];
+	if (*text == NULL) {
+		r = json_object_new_object();
+		json_object_object_add(r, "protocol",
+		    json_object_new_int(NBMD_PROTO_VERSION));
+		json_object_object_add(r, "protocol_minor",
+		    json_object_new_int(NBMD_PROTO_MINOR));
+		json_object_object_add(r, "daemon",
+		    json_object_new_string("nbmemd " NBMD_VERSION));
+		json_object_object_add(r, "library",
+		    json_object_new_string(NBM_VERSION_STRING));
+		json_object_object_add(r, "pid", json_object_new_int(getpid()));
+		json_object_object_add(r, "readonly",
+		    json_object_new_boolean(ro));
+		json_object_object_add(r, "methods", cmd_methods(ro,
+		    d->d_testmode));
+		*text = xstrdup(proto_string(r, NULL));
+		json_object_put(r);
+	}
+	request_reply_text(rq, *text, strlen(*text));
 	return CMD_DONE;
 }
 
@@ -134,16 +160,11 @@ static enum cmd_retval
 cmd_debug_exec(struct request *rq)
 {
 	struct machine *m = rq->rq_daemon->d_machine;
-	json_object *args = NULL;
 	const char *op = rq->rq_cmd->name + sizeof("debug.") - 1;
 	char buf[512];
 
-	if (cmd_has(rq, "message")) {
-		args = json_object_new_object();
-		json_object_object_add(args, "message", json_object_new_string(
-		    cmd_string(rq, "message", "")));
-	}
-	if (machine_request(m, op, args, cmd_debug_done, rq) != PROTO_OK) {
+	if (machine_request(m, op, json_object_get(rq->rq_params),
+	    cmd_debug_done, rq) != PROTO_OK) {
 		request_error(rq, PROTO_E_MACHINE_DOWN, NULL, "%s",
 		    machine_down_message(m, buf, sizeof(buf)));
 		return CMD_DONE;

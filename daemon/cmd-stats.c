@@ -4,13 +4,12 @@
  * A snapshot is one JSON object:
  *
  *	{"time": T, "run": N, "uptime_ns": U,
- *	 "uvmexp": {FIELD: VALUE, ...}, ...}
+ *	 "machine": {FIELD: VALUE, ...}, "pools": [...], "caches": [...],
+ *	 "vmem": [...], "extents": [...], "intr": [...]}
  *
- * with one member per section; the sections are the field sets of
- * fields.h (today "uvmexp", the machine counters; "pools", "caches",
- * "arenas" and "extents" join as the allocator layers land, each an array
- * of records keyed by name).  "sections" in the parameters selects some;
- * by default all are sent.
+ * with one member per section (fields.h, child-stats.c): the machine
+ * counters, then arrays of records keyed by their label fields.
+ * "sections" in the parameters selects some; by default all are sent.
  *
  * A subscription is a timer of the client's: at each interval it asks the
  * machine for a snapshot (joining one already on its way, machine.c) and
@@ -30,7 +29,7 @@ struct subscription {
 	struct client	*su_client;
 	uint64_t	 su_id;		/* unique in the daemon */
 	double		 su_interval;	/* seconds */
-	u_int		 su_sections;	/* bit i: nbmd_fieldsets[i] */
+	u_int		 su_sections;	/* bit i: nbmd_sections[i] */
 	bool		 su_waiting;	/* a snapshot is on its way */
 	struct event	*su_timer;	/* persistent, su_interval */
 	TAILQ_ENTRY(subscription) su_entry; /* on cl_subs */
@@ -78,19 +77,28 @@ const struct cmd_entry cmd_stats_unsubscribe_entry = {
 json_object *
 stats_snapshot_json(struct daemon *d, json_object *reply, u_int mask)
 {
+	const struct nbmd_fieldset *fs;
 	json_object *o = json_object_new_object(), *v;
-	size_t i;
+	const char *recs;
+	size_t i, n;
 
 	json_object_object_add(o, "time", proto_time(nbmd_now()));
 	json_object_object_add(o, "run",
 	    json_object_new_int64(machine_run(d->d_machine)));
 	if (json_object_object_get_ex(reply, "uptime_ns", &v))
 		json_object_object_add(o, "uptime_ns", json_object_get(v));
-	for (i = 0; i < nbmd_nfieldsets; i++)
-		if ((mask & (1U << i)) && json_object_object_get_ex(reply,
-		    nbmd_fieldsets[i]->fs_name, &v))
-			json_object_object_add(o, nbmd_fieldsets[i]->fs_name,
+	for (i = 0; i < nbmd_nsections; i++) {
+		if ((mask & (1U << i)) == 0)
+			continue;
+		if (nbmd_blob_find(nbmd_blob_of(reply), nbmd_sections[i], &fs,
+		    &recs, &n) == 0)
+			json_object_object_add(o, nbmd_sections[i],
+			    nbmd_records_raw(fs, recs, n));
+		else if (json_object_object_get_ex(reply, nbmd_sections[i],
+		    &v))
+			json_object_object_add(o, nbmd_sections[i],
 			    json_object_get(v));
+	}
 	return o;
 }
 
@@ -112,17 +120,16 @@ stats_sections(struct request *rq, u_int *maskp)
 	n = json_object_array_length(a);
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(a, i);
-		for (j = 0; j < nbmd_nfieldsets; j++)
+		for (j = 0; j < nbmd_nsections; j++)
 			if (strcmp(json_object_get_string(e),
-			    nbmd_fieldsets[j]->fs_name) == 0)
+			    nbmd_sections[j]) == 0)
 				break;
-		if (j == nbmd_nfieldsets) {
+		if (j == nbmd_nsections) {
 			accepted[0] = '\0';
-			for (j = 0; j < nbmd_nfieldsets; j++)
+			for (j = 0; j < nbmd_nsections; j++)
 				o += (size_t)snprintf(accepted + o,
 				    sizeof(accepted) - o, "%s%s",
-				    o > 0 ? ", " : "",
-				    nbmd_fieldsets[j]->fs_name);
+				    o > 0 ? ", " : "", nbmd_sections[j]);
 			snprintf(field, sizeof(field), "params.sections[%zu]",
 			    i);
 			request_error(rq, PROTO_E_BAD_PARAMS,

@@ -37,6 +37,37 @@ extern const struct cmd_entry cmd_stats_unsubscribe_entry;
 extern const struct cmd_entry cmd_history_runs_entry;
 extern const struct cmd_entry cmd_history_export_entry;
 extern const struct cmd_entry cmd_events_list_entry;
+extern const struct cmd_entry cmd_pool_list_entry;
+extern const struct cmd_entry cmd_pool_show_entry;
+extern const struct cmd_entry cmd_pool_create_entry;
+extern const struct cmd_entry cmd_pool_destroy_entry;
+extern const struct cmd_entry cmd_pool_setlowat_entry;
+extern const struct cmd_entry cmd_pool_sethiwat_entry;
+extern const struct cmd_entry cmd_pool_sethardlimit_entry;
+extern const struct cmd_entry cmd_pool_prime_entry;
+extern const struct cmd_entry cmd_pool_reclaim_entry;
+extern const struct cmd_entry cmd_cache_list_entry;
+extern const struct cmd_entry cmd_cache_show_entry;
+extern const struct cmd_entry cmd_cache_invalidate_entry;
+extern const struct cmd_entry cmd_kmem_stats_entry;
+extern const struct cmd_entry cmd_vmem_list_entry;
+extern const struct cmd_entry cmd_vmem_show_entry;
+extern const struct cmd_entry cmd_extent_list_entry;
+extern const struct cmd_entry cmd_extent_show_entry;
+extern const struct cmd_entry cmd_intr_list_entry;
+extern const struct cmd_entry cmd_intr_add_entry;
+extern const struct cmd_entry cmd_intr_set_entry;
+extern const struct cmd_entry cmd_intr_remove_entry;
+extern const struct cmd_entry cmd_workload_list_entry;
+extern const struct cmd_entry cmd_workload_start_entry;
+extern const struct cmd_entry cmd_workload_status_entry;
+extern const struct cmd_entry cmd_workload_stop_entry;
+extern const struct cmd_entry cmd_trace_start_entry;
+extern const struct cmd_entry cmd_trace_stop_entry;
+extern const struct cmd_entry cmd_trace_replay_entry;
+extern const struct cmd_entry cmd_debug_hold_entry;
+extern const struct cmd_entry cmd_debug_release_entry;
+extern const struct cmd_entry cmd_debug_kmem_wrongfree_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_hello_entry,
@@ -44,6 +75,34 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_machine_config_entry,
 	&cmd_machine_boot_entry,
 	&cmd_machine_shutdown_entry,
+	&cmd_pool_list_entry,
+	&cmd_pool_show_entry,
+	&cmd_pool_create_entry,
+	&cmd_pool_destroy_entry,
+	&cmd_pool_setlowat_entry,
+	&cmd_pool_sethiwat_entry,
+	&cmd_pool_sethardlimit_entry,
+	&cmd_pool_prime_entry,
+	&cmd_pool_reclaim_entry,
+	&cmd_cache_list_entry,
+	&cmd_cache_show_entry,
+	&cmd_cache_invalidate_entry,
+	&cmd_kmem_stats_entry,
+	&cmd_vmem_list_entry,
+	&cmd_vmem_show_entry,
+	&cmd_extent_list_entry,
+	&cmd_extent_show_entry,
+	&cmd_intr_list_entry,
+	&cmd_intr_add_entry,
+	&cmd_intr_set_entry,
+	&cmd_intr_remove_entry,
+	&cmd_workload_list_entry,
+	&cmd_workload_start_entry,
+	&cmd_workload_status_entry,
+	&cmd_workload_stop_entry,
+	&cmd_trace_start_entry,
+	&cmd_trace_stop_entry,
+	&cmd_trace_replay_entry,
 	&cmd_stats_snapshot_entry,
 	&cmd_stats_subscribe_entry,
 	&cmd_stats_unsubscribe_entry,
@@ -54,6 +113,9 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_debug_panic_entry,
 	&cmd_debug_crash_entry,
 	&cmd_debug_hang_entry,
+	&cmd_debug_kmem_wrongfree_entry,
+	&cmd_debug_hold_entry,
+	&cmd_debug_release_entry,
 };
 
 #define CMD_NTABLE	(sizeof(cmd_table) / sizeof(cmd_table[0]))
@@ -266,41 +328,98 @@ bool
 cmd_has(struct request *rq, const char *name)
 {
 
-	return json_object_object_get_ex(rq->rq_params, name, NULL);
+	return proto_has(rq->rq_params, name);
 }
 
 int64_t
 cmd_int(struct request *rq, const char *name, int64_t dflt)
 {
-	json_object *v;
 
-	return json_object_object_get_ex(rq->rq_params, name, &v) ?
-	    json_object_get_int64(v) : dflt;
+	return proto_get_int(rq->rq_params, name, dflt);
 }
 
 double
 cmd_number(struct request *rq, const char *name, double dflt)
 {
-	json_object *v;
 
-	return json_object_object_get_ex(rq->rq_params, name, &v) ?
-	    json_object_get_double(v) : dflt;
+	return proto_get_number(rq->rq_params, name, dflt);
 }
 
 bool
 cmd_bool(struct request *rq, const char *name, bool dflt)
 {
-	json_object *v;
 
-	return json_object_object_get_ex(rq->rq_params, name, &v) ?
-	    json_object_get_boolean(v) : dflt;
+	return proto_get_bool(rq->rq_params, name, dflt);
 }
 
 const char *
 cmd_string(struct request *rq, const char *name, const char *dflt)
 {
-	json_object *v;
 
-	return json_object_object_get_ex(rq->rq_params, name, &v) ?
-	    json_object_get_string(v) : dflt;
+	return proto_get_string(rq->rq_params, name, dflt);
+}
+
+/*
+ * The machine's answer to a forwarded request: its result as the reply;
+ * an error keeps the machine's reason, and a bad-params message names
+ * its field first ("params.align: ..."), which goes into data.field.
+ */
+static void
+cmd_forward_done(void *arg, json_object *reply, enum proto_err err,
+    const char *msg)
+{
+	struct request *rq = arg;
+
+	if (err == PROTO_OK)
+		request_reply(rq, nbmd_blob_of(reply) != NULL ?
+		    nbmd_blob_json(reply) : json_object_get(reply));
+	else
+		cmd_forward_error(rq, err, msg);
+}
+
+/*
+ * cmd_forward_error: the machine's error as the answer; a bad-params
+ * message names its field first, which goes into data.field.
+ */
+void
+cmd_forward_error(struct request *rq, enum proto_err err, const char *msg)
+{
+	char field[96];
+	size_t n;
+
+	if (err == PROTO_E_BAD_PARAMS && strncmp(msg, "params.", 7) == 0 &&
+	    (n = strcspn(msg, ": ")) < sizeof(field)) {
+		snprintf(field, sizeof(field), "%.*s", (int)n, msg);
+		request_error(rq, err, cmd_field_error(field), "%s", msg);
+	} else
+		request_error(rq, err, NULL, "%s", msg);
+}
+
+/*
+ * cmd_forward: the exec function of the methods the machine process
+ * serves itself (pool.*, cache.*, kmem.stats, vmem.*, extent.*, intr.*):
+ * the checked params go to the machine as the operation of the method's
+ * name (child.h), and its answer is the reply.
+ */
+enum cmd_retval
+cmd_forward(struct request *rq)
+{
+
+	return cmd_forward_cb(rq, cmd_forward_done);
+}
+
+/* cmd_forward_cb: as cmd_forward(), the answer going to cb instead. */
+enum cmd_retval
+cmd_forward_cb(struct request *rq, machine_cb *cb)
+{
+	struct machine *m = rq->rq_daemon->d_machine;
+	char buf[512];
+
+	if (machine_request(m, rq->rq_cmd->name, json_object_get(
+	    rq->rq_params), cb, rq) != PROTO_OK) {
+		request_error(rq, PROTO_E_MACHINE_DOWN, NULL, "%s",
+		    machine_down_message(m, buf, sizeof(buf)));
+		return CMD_DONE;
+	}
+	return CMD_WAIT;
 }

@@ -294,8 +294,14 @@ client_timeouts(struct client *cl)
 	if (cl->cl_bev == NULL)
 		return;
 	in = bufferevent_get_input(cl->cl_bev);
+	/*
+	 * Only a partial line the daemon is waiting to see the end of: not
+	 * lines held back because the client is not reading its answers
+	 * (its output above NBMD_OUT_HIWAT), which may wait as long as the
+	 * client likes.
+	 */
 	if (cl->cl_pending == NULL && !cl->cl_closing &&
-	    evbuffer_get_length(in) > 0) {
+	    evbuffer_get_length(in) > 0 && client_queued(cl) < NBMD_OUT_HIWAT) {
 		t = cl->cl_daemon->d_conf.c_line_timeout;
 		tv.tv_sec = (time_t)t;
 		tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
@@ -594,6 +600,29 @@ request_reply(struct request *rq, json_object *result)
 		client_send(cl, proto_result(rq->rq_id, result));
 	else
 		json_object_put(result);
+	request_done(rq);
+}
+
+/*
+ * request_reply_text: answer rq with a result given as JSON text (an
+ * answer made once and sent many times), written without building
+ * objects: the envelope is proto_result()'s, member for member.
+ */
+void
+request_reply_text(struct request *rq, const char *text, size_t len)
+{
+	struct client *cl = rq->rq_client;
+	const char *id;
+	size_t idlen;
+
+	if (cl != NULL && rq->rq_id != NULL && !cl->cl_lost) {
+		id = proto_string(rq->rq_id, &idlen);
+		evbuffer_add(cl->cl_out, "{\"jsonrpc\":\"2.0\",\"id\":", 22);
+		evbuffer_add(cl->cl_out, id, idlen);
+		evbuffer_add(cl->cl_out, ",\"result\":", 10);
+		evbuffer_add(cl->cl_out, text, len);
+		evbuffer_add(cl->cl_out, "}\n", 2);
+	}
 	request_done(rq);
 }
 

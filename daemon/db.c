@@ -156,11 +156,16 @@ db_version(sqlite3 *sql, const char *path, int64_t *vp, bool *emptyp,
 	return 0;
 }
 
-/* Add the missing statistics columns of every field set's table. */
+/*
+ * Add the missing statistics columns of every field set's table: one per
+ * field but the labels (the keys, which the migrations declare); INTEGER,
+ * or TEXT for a U64V field (a JSON array).
+ */
 static int
 db_fieldcolumns(sqlite3 *sql)
 {
 	const struct nbmd_fieldset *fs;
+	const struct nbm_stat_field *f;
 	sqlite3_stmt *st;
 	char *q;
 	size_t i, j;
@@ -170,9 +175,12 @@ db_fieldcolumns(sqlite3 *sql)
 	for (i = 0; i < nbmd_nfieldsets; i++) {
 		fs = nbmd_fieldsets[i];
 		for (j = 0; j < fs->fs_nfields; j++) {
+			f = &fs->fs_fields[j];
+			if (f->sf_kind == NBM_STAT_LABEL)
+				continue;
 			q = sqlite3_mprintf("SELECT 1 FROM "
 			    "pragma_table_info(%Q) WHERE name = %Q",
-			    fs->fs_table, fs->fs_fields[j].f_name);
+			    fs->fs_table, f->sf_name);
 			rc = sqlite3_prepare_v2(sql, q, -1, &st, NULL);
 			sqlite3_free(q);
 			if (rc != SQLITE_OK)
@@ -182,8 +190,8 @@ db_fieldcolumns(sqlite3 *sql)
 			if (have)
 				continue;
 			q = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN "
-			    "\"%w\" INTEGER", fs->fs_table,
-			    fs->fs_fields[j].f_name);
+			    "\"%w\" %s", fs->fs_table, f->sf_name,
+			    f->sf_type == NBM_STAT_U64V ? "TEXT" : "INTEGER");
 			rc = db_exec(sql, q);
 			sqlite3_free(q);
 			if (rc != 0)
@@ -542,17 +550,21 @@ db_sample(struct db *db, int64_t run, double t, uint64_t uptime_ns,
 }
 
 /*
- * db_fieldrow: a row of a field set's sample table, its columns bound by
- * field name from values (a field missing there is NULL).
+ * db_fieldrow: a row of a field set's sample table from one record (as in
+ * memory: <nbmem/stats.h>), the seq-th of its section (ignored for the
+ * machine's).
  */
 int
 db_fieldrow(struct db *db, const struct nbmd_fieldset *fs, int64_t sample,
-    json_object *values)
+    int64_t seq, const void *rec)
 {
+	const struct nbm_stat_field *f;
 	sqlite3_stmt **stp = NULL;
 	json_object *v;
+	const char *s;
 	char *q, *cols, *qs, *t;
-	size_t i;
+	size_t i, len;
+	int base;
 
 	for (i = 0; i < nbmd_nfieldsets; i++)
 		if (nbmd_fieldsets[i] == fs)
@@ -560,11 +572,11 @@ db_fieldrow(struct db *db, const struct nbmd_fieldset *fs, int64_t sample,
 	if (stp == NULL)
 		return -1;
 	if (*stp == NULL) {
-		cols = xstrdup("sample_id");
-		qs = xstrdup("?");
+		cols = xstrdup(fs->fs_array ? "sample_id, seq" : "sample_id");
+		qs = xstrdup(fs->fs_array ? "?, ?" : "?");
 		for (i = 0; i < fs->fs_nfields; i++) {
 			xasprintf(&t, "%s, \"%s\"", cols,
-			    fs->fs_fields[i].f_name);
+			    fs->fs_fields[i].sf_name);
 			free(cols);
 			cols = t;
 			xasprintf(&t, "%s, ?", qs);
@@ -583,13 +595,32 @@ db_fieldrow(struct db *db, const struct nbmd_fieldset *fs, int64_t sample,
 		sqlite3_free(q);
 	}
 	sqlite3_reset(*stp);
-	sqlite3_clear_bindings(*stp);
 	sqlite3_bind_int64(*stp, 1, sample);
-	for (i = 0; i < fs->fs_nfields; i++)
-		if (json_object_object_get_ex(values, fs->fs_fields[i].f_name,
-		    &v) && json_object_is_type(v, json_type_int))
-			sqlite3_bind_int64(*stp, (int)i + 2,
-			    (sqlite3_int64)json_object_get_uint64(v));
+	if (fs->fs_array)
+		sqlite3_bind_int64(*stp, 2, seq);
+	base = fs->fs_array ? 3 : 2;
+	for (i = 0; i < fs->fs_nfields; i++) {
+		f = &fs->fs_fields[i];
+		switch (f->sf_type) {
+		case NBM_STAT_STR:
+			s = (const char *)rec + f->sf_offset;
+			sqlite3_bind_text(*stp, (int)i + base, s,
+			    (int)strnlen(s, f->sf_size), SQLITE_STATIC);
+			break;
+		case NBM_STAT_U64V:
+			v = nbmd_vector_json(f, rec);
+			s = proto_string(v, &len);
+			sqlite3_bind_text(*stp, (int)i + base, s, (int)len,
+			    SQLITE_TRANSIENT);
+			json_object_put(v);
+			break;
+		default:
+			/* I64, and U64 as its two's complement bits. */
+			sqlite3_bind_int64(*stp, (int)i + base,
+			    (sqlite3_int64)nbm_stat_u64(f, rec, 0));
+			break;
+		}
+	}
 	return db_done(db, *stp);
 }
 

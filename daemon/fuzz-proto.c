@@ -33,7 +33,7 @@ fuzz_init(void)
 {
 	struct daemon *d;
 	struct nbm_config mc;
-	json_object *u;
+	struct nbm_machine_stats ms;
 	char *err = NULL;
 	int64_t run, id;
 	int i;
@@ -53,18 +53,17 @@ fuzz_init(void)
 	d->d_recorder = recorder_new(d);
 	nbm_config_init(&mc);
 	run = db_run_begin(d->d_db, 1.5e9, 1, &mc);
-	u = json_object_new_object();
-	json_object_object_add(u, "free", json_object_new_int64(100));
+	memset(&ms, 0, sizeof(ms));
+	ms.ms_free = 100;
 	for (i = 0; i < 40; i++) {
 		if (db_sample(d->d_db, run, 1.5e9 + i, (uint64_t)i * 1000000,
-		    &id) != 0 || db_fieldrow(d->d_db, &nbmd_uvmexp_fieldset,
-		    id, u) != 0)
+		    &id) != 0 || db_fieldrow(d->d_db, &nbmd_fs_machine,
+		    id, 0, &ms) != 0)
 			abort();
 		db_event(d->d_db, run, 1.5e9 + i, i, "machine", "warning", 0,
 		    "pool", "fuzz");
 	}
 	db_run_end(d->d_db, run, 1.5e9 + 50, "panic", "fuzz");
-	json_object_put(u);
 	fuzz_d = d;
 }
 

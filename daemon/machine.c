@@ -11,19 +11,31 @@
  * Each message is one JSON object on one line.  The child's lines are at
  * most NBMD_CHILD_MSG_MAX bytes; a longer line, a line that is not such an
  * object, or an answer out of order is a protocol error, and the child is
- * killed.  The daemon's lines are at most 64 KiB (the child exits on a
- * longer one).
+ * killed.  The daemon's lines hold at most a client's params (a request
+ * line is at most NBMD_LINE_MAX bytes) and a little more; the child takes
+ * 64 KiB more than that, and exits on a longer line.
  *
  *   daemon -> child
  *	{"id": N, "op": OP, "args": {...}}	N grows from 1
- *	OP: info, snapshot, sample {since}, shutdown, and in test mode
- *	panic {message}, crash, hang
+ *	OP: info, snapshot, sample {since}, shutdown, the methods the
+ *	machine serves (pool.list, ...: args are the request's params,
+ *	checked), and in test mode panic {message}, crash, hang,
+ *	kmem_wrongfree {size}, debug.hold, debug.release
  *   child -> daemon
  *	{"ready": {"pid": P}}			booted; requests may follow
  *	{"bootfail": TEXT}			did not boot; exits 4
  *	{"id": N, "result": {...}}		answer to request N
- *	{"id": N, "error": TEXT}		request N failed
+ *	{"id": N, "result": {...}, "blob": D, "bloblen": L}
+ *						... followed by L bytes of
+ *						statistics records, as D
+ *						describes them (fields.h);
+ *						they become the result's
+ *						userdata (nbmd_blob_of())
+ *	{"id": N, "error": TEXT, "reason": R}	request N failed; R is a
+ *						reason of proto.h (default
+ *						internal)
  *	{"print": TEXT}				the machine printed TEXT
+ *	{"trace": {"id": ID, "lines": TEXT}}	lines of a traced workload
  *	{"panic": TEXT, "op": OP}		the machine panicked in OP;
  *						exits 3
  *
@@ -65,7 +77,7 @@ TAILQ_HEAD(mwaiters, mwaiter);
 
 struct mreq {
 	uint64_t	 q_id;		/* request number */
-	char		 q_op[16];	/* for messages */
+	char		 q_op[32];	/* for messages */
 	double		 q_deadline;	/* monotonic seconds */
 	struct mwaiters	 q_waiters;	/* who wants the answer */
 	TAILQ_ENTRY(mreq) q_entry;	/* on m_reqs, in sending order */
@@ -90,6 +102,8 @@ struct machine {
 	double		 m_start;	/* Unix time of the fork */
 	bool		 m_ready;	/* it said ready */
 	bool		 m_protoerr;	/* it broke the protocol */
+	json_object	*m_blobmsg;	/* an answer waiting for its blob */
+	size_t		 m_blobwant;	/* ... of this many bytes */
 	/* How the current child is ending. */
 	bool		 m_eof;		/* its socket reached EOF */
 	bool		 m_reaped;	/* waitpid() returned */
@@ -210,7 +224,7 @@ static void
 machine_answer(struct machine *m, json_object *msg, json_object *id)
 {
 	struct mreq *q = TAILQ_FIRST(&m->m_reqs);
-	json_object *v;
+	json_object *v, *r;
 
 	if (q == NULL || !json_object_is_type(id, json_type_int) ||
 	    (uint64_t)json_object_get_int64(id) != q->q_id) {
@@ -226,8 +240,11 @@ machine_answer(struct machine *m, json_object *msg, json_object *id)
 		machine_waiters_call(&q->q_waiters, v, PROTO_OK, NULL);
 	else if (json_object_object_get_ex(msg, "error", &v) &&
 	    json_object_is_type(v, json_type_string))
-		machine_waiters_call(&q->q_waiters, NULL, PROTO_E_INTERNAL,
-		    json_object_get_string(v));
+		machine_waiters_call(&q->q_waiters, NULL,
+		    json_object_object_get_ex(msg, "reason", &r) &&
+		    json_object_is_type(r, json_type_string) ?
+		    proto_reason_lookup(json_object_get_string(r)) :
+		    PROTO_E_INTERNAL, json_object_get_string(v));
 	else {
 		machine_waiters_call(&q->q_waiters, NULL, PROTO_E_INTERNAL,
 		    "the machine sent a malformed answer");
@@ -279,29 +296,17 @@ machine_ready(struct machine *m, json_object *v)
 	(void)v;
 }
 
-/* One line from the child. */
+/* A message from the child, parsed (and its blob, if any, attached). */
 static void
-machine_message(struct machine *m, const char *line, size_t len)
+machine_dispatch(struct machine *m, json_object *msg)
 {
-	struct json_tokener *tok;
-	json_object *msg, *v, *op;
-
-	tok = json_tokener_new_ex(NBMD_JSON_DEPTH);
-	if (tok == NULL)
-		fatalx("json_tokener_new_ex failed");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	msg = json_tokener_parse_ex(tok, line, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(msg, json_type_object)) {
-		json_tokener_free(tok);
-		json_object_put(msg);
-		machine_protoerr(m, "a line that is not a JSON object");
-		return;
-	}
-	json_tokener_free(tok);
+	json_object *v, *op;
 
 	if (json_object_object_get_ex(msg, "id", &v))
 		machine_answer(m, msg, v);
+	else if (json_object_object_get_ex(msg, "trace", &v) &&
+	    json_object_is_type(v, json_type_object))
+		workload_trace(m->m_daemon, v);
 	else if (json_object_object_get_ex(msg, "print", &v) &&
 	    json_object_is_type(v, json_type_string))
 		log_info("machine: %s", json_object_get_string(v));
@@ -319,6 +324,72 @@ machine_message(struct machine *m, const char *line, size_t len)
 		machine_setstr(&m->m_bootfail, json_object_get_string(v));
 	else
 		machine_protoerr(m, "an unknown message");
+}
+
+/*
+ * One line from the child.  An answer with a blob waits for its bytes
+ * (machine_readcb).
+ */
+static void
+machine_message(struct machine *m, const char *line, size_t len)
+{
+	struct json_tokener *tok;
+	json_object *msg, *v, *r, *b;
+
+	tok = json_tokener_new_ex(NBMD_JSON_DEPTH);
+	if (tok == NULL)
+		fatalx("json_tokener_new_ex failed");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	msg = json_tokener_parse_ex(tok, line, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(msg, json_type_object)) {
+		json_tokener_free(tok);
+		json_object_put(msg);
+		machine_protoerr(m, "a line that is not a JSON object");
+		return;
+	}
+	json_tokener_free(tok);
+	if (json_object_object_get_ex(msg, "bloblen", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    json_object_get_int64(v) < 0 ||
+		    json_object_get_int64(v) > NBMD_CHILD_MSG_MAX ||
+		    !json_object_object_get_ex(msg, "blob", &b) ||
+		    !json_object_is_type(b, json_type_array) ||
+		    !json_object_object_get_ex(msg, "result", &r) ||
+		    !json_object_is_type(r, json_type_object)) {
+			json_object_put(msg);
+			machine_protoerr(m, "a malformed blob announcement");
+			return;
+		}
+		m->m_blobmsg = msg;
+		m->m_blobwant = (size_t)json_object_get_int64(v);
+		return;
+	}
+	machine_dispatch(m, msg);
+	json_object_put(msg);
+}
+
+/* The bytes of the blob m_blobmsg announced are in: attach, dispatch. */
+static void
+machine_blob(struct machine *m, struct evbuffer *in)
+{
+	json_object *msg = m->m_blobmsg, *r, *desc;
+	struct nbmd_blob *b;
+
+	m->m_blobmsg = NULL;
+	json_object_object_get_ex(msg, "result", &r);
+	json_object_object_get_ex(msg, "blob", &desc);
+	b = xcalloc(1, sizeof(*b));
+	b->b_desc = json_object_get(desc);
+	b->b_len = m->m_blobwant;
+	b->b_bytes = xmalloc(b->b_len + 1);
+	evbuffer_remove(in, b->b_bytes, b->b_len);
+	nbmd_blob_attach(r, b);
+	if (!nbmd_blob_check(b))
+		machine_protoerr(m, "a blob that does not match its "
+		    "description");
+	else
+		machine_dispatch(m, msg);
 	json_object_put(msg);
 }
 
@@ -332,6 +403,12 @@ machine_readcb(struct bufferevent *bev, void *arg)
 
 	/* After a protocol error the rest is not worth reading. */
 	while (m->m_bev != NULL && !m->m_protoerr) {
+		if (m->m_blobmsg != NULL) {
+			if (evbuffer_get_length(in) < m->m_blobwant)
+				break;
+			machine_blob(m, in);
+			continue;
+		}
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > NBMD_CHILD_MSG_MAX) {
@@ -541,6 +618,8 @@ machine_end(struct machine *m)
 	TAILQ_INIT(&stopws);
 	TAILQ_CONCAT(&stopws, &m->m_stopwaiters, w_entry);
 	m->m_snap = NULL;
+	json_object_put(m->m_blobmsg);
+	m->m_blobmsg = NULL;
 	bufferevent_free(m->m_bev);
 	m->m_bev = NULL;
 	evtimer_del(m->m_watchdog);
@@ -636,6 +715,7 @@ machine_free(struct machine *m)
 	    "the daemon is stopping");
 	if (m->m_bev != NULL)
 		bufferevent_free(m->m_bev);
+	json_object_put(m->m_blobmsg);
 	event_free(m->m_watchdog);
 	json_object_put(m->m_last);
 	free(m->m_why);

@@ -196,6 +196,8 @@ main(int argc, char **argv)
 		client_free(cl);
 	machine_free(d->d_machine);
 	recorder_free(d->d_recorder);
+	if (d->d_trace != NULL)
+		evbuffer_free(d->d_trace);
 	db_close(d->d_db);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(sigev[i]);

@@ -149,6 +149,7 @@ void	client_close_all(struct daemon *);
 void	client_reap(struct daemon *);
 size_t	client_queued(const struct client *);
 void	request_reply(struct request *, json_object *result);
+void	request_reply_text(struct request *, const char *, size_t);
 void	request_error(struct request *, enum proto_err, json_object *data,
 	    const char *fmt, ...) NBMD_PRINTFLIKE(4, 5);
 void	request_notify(struct request *, const char *method, json_object *);
@@ -197,12 +198,19 @@ double	cmd_number(struct request *, const char *, double dflt);
 bool	cmd_bool(struct request *, const char *, bool dflt);
 const char *cmd_string(struct request *, const char *, const char *dflt);
 json_object *cmd_field_error(const char *field);
+enum cmd_retval cmd_forward(struct request *);
+void	cmd_forward_error(struct request *, enum proto_err, const char *);
 
 /*
  * cmd-stats.c
  */
 void	stats_client_gone(struct client *);
 json_object *stats_snapshot_json(struct daemon *, json_object *, u_int);
+
+/*
+ * cmd-workload.c
+ */
+void	workload_trace(struct daemon *, json_object *);
 
 /*
  * machine.c: the supervisor of the machine process.
@@ -230,6 +238,7 @@ void	machine_shutdown(struct machine *, const char *ending, machine_cb *,
 void	machine_kill(struct machine *, const char *ending);
 enum proto_err machine_request(struct machine *, const char *op,
 	    json_object *args, machine_cb *, void *);
+enum cmd_retval cmd_forward_cb(struct request *, machine_cb *);	/* cmd.c */
 enum proto_err machine_snapshot(struct machine *, machine_cb *, void *);
 const char *machine_down_message(struct machine *, char *, size_t);
 void	machine_cancel(struct machine *, void *arg);
@@ -282,7 +291,7 @@ int	db_event(struct db *, int64_t run, double t, int64_t uptime_ns,
 int	db_sample(struct db *, int64_t run, double t, uint64_t uptime_ns,
 	    int64_t *idp);
 int	db_fieldrow(struct db *, const struct nbmd_fieldset *,
-	    int64_t sample, json_object *values);
+	    int64_t sample, int64_t seq, const void *rec);
 int	db_retention(struct db *, double cutoff, uint64_t maxsize, int batch,
 	    bool *morep);
 int	db_run_exists(struct db *, int64_t run);
@@ -295,7 +304,7 @@ void	recorder_free(struct recorder *);
 void	recorder_start(struct recorder *);
 void	recorder_configure(struct recorder *);
 void	recorder_stop(struct recorder *, void (*)(void *), void *);
-json_object *recorder_last(const struct recorder *);
+json_object *recorder_last(const struct recorder *, int64_t *runp);
 void	recorder_event(struct recorder *, int64_t run, const char *type,
 	    const char *subject, const char *fmt, ...) NBMD_PRINTFLIKE(5, 6);
 uint64_t recorder_nsamples(const struct recorder *);
@@ -326,6 +335,9 @@ struct daemon {
 	u_int		 d_nclients;	/* ... how many */
 	u_int		 d_nextclient;	/* client ids */
 	uint64_t	 d_nextsub;	/* subscription ids */
+	struct evbuffer	*d_trace;	/* the trace's lines so far, or NULL */
+	int64_t		 d_traceid;	/* ... of this trace */
+	uint64_t	 d_tracedropped; /* lines past NBMD_TRACE_MAX */
 	bool		 d_testmode;	/* NBMEMD_TEST: debug.* methods */
 	bool		 d_nofork;	/* the fuzzer: never start a machine,
 					   nothing to stop */

@@ -233,6 +233,55 @@ proto_string(json_object *obj, size_t *lenp)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, lenp);
 }
 
+/*
+ * Members of an object checked elsewhere (the parameters of a request,
+ * the arguments of a machine operation), or dflt when absent.
+ */
+bool
+proto_has(json_object *o, const char *key)
+{
+
+	return json_object_object_get_ex(o, key, NULL);
+}
+
+int64_t
+proto_get_int(json_object *o, const char *key, int64_t dflt)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	    json_object_get_int64(v) : dflt;
+}
+
+double
+proto_get_number(json_object *o, const char *key, double dflt)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	    json_object_get_double(v) : dflt;
+}
+
+bool
+proto_get_bool(json_object *o, const char *key, bool dflt)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	    json_object_get_boolean(v) : dflt;
+}
+
+/* A string member; dflt also when the member is not a string. */
+const char *
+proto_get_string(json_object *o, const char *key, const char *dflt)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : dflt;
+}
+
 json_object *
 proto_time(double t)
 {

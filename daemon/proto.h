@@ -34,12 +34,13 @@
 #define NBMD_PROTO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
 
-#define NBMD_PROTO_VERSION	1	/* incompatible changes */
-#define NBMD_PROTO_MINOR	0	/* compatible additions */
+#define NBMD_PROTO_VERSION	2	/* incompatible changes */
+#define NBMD_PROTO_MINOR	1	/* compatible additions */
 
 #define NBMD_LINE_MAX		(1024 * 1024)	/* request bytes, LF excluded */
 #define NBMD_JSON_DEPTH		32		/* nesting accepted */
@@ -67,7 +68,18 @@
 	    "protocol version mismatch")				\
 	X(HISTORY, -32007, "history-unavailable",			\
 	    "the history database failed")				\
-	X(SHUTTING_DOWN, -32008, "shutting-down", "the daemon is stopping")
+	X(SHUTTING_DOWN, -32008, "shutting-down", "the daemon is stopping")\
+	X(NO_SUCH_POOL, -32009, "no-such-pool", "no such pool")	\
+	X(NO_SUCH_ARENA, -32010, "no-such-arena", "no such vmem arena")	\
+	X(NO_SUCH_EXTENT, -32011, "no-such-extent", "no such extent")	\
+	X(NO_SUCH_SOURCE, -32012, "no-such-source",			\
+	    "no such interrupt source")					\
+	X(POOL_BUSY, -32013, "pool-busy", "the pool has items out")	\
+	X(EXISTS, -32014, "exists", "an object of that name exists")	\
+	X(NOT_OWNED, -32015, "not-owned",				\
+	    "the object is not the daemon's to change")			\
+	X(NO_CACHE, -32016, "no-cache", "the pool has no cache")	\
+	X(NO_WORKLOAD, -32017, "no-workload", "no such workload or trace")
 
 enum proto_err {
 	PROTO_OK = 0,
@@ -108,6 +120,13 @@ json_object *proto_notification(const char *method, json_object *params);
 
 /* The single-line text of a message; valid until obj is put. */
 const char *proto_string(json_object *obj, size_t *lenp);
+
+/* Members of an object, or a default when absent. */
+bool	proto_has(json_object *, const char *);
+int64_t	proto_get_int(json_object *, const char *, int64_t dflt);
+double	proto_get_number(json_object *, const char *, double dflt);
+bool	proto_get_bool(json_object *, const char *, bool dflt);
+const char *proto_get_string(json_object *, const char *, const char *dflt);
 
 /* A JSON number for a time in seconds, printed with microseconds. */
 json_object *proto_time(double);

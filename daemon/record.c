@@ -4,9 +4,12 @@
  *
  * At each tick of recorder.interval the recorder asks the machine for a
  * "sample" (its statistics plus the machine events it has not recorded
- * yet) and writes it in one transaction: a samples row, a row per field
- * set (machine_samples), and an events row per machine event.  A tick that
- * comes while the previous sample is still on its way is counted as
+ * yet) and writes it in one transaction: a samples row, a row per
+ * record of each field set (machine_samples, pool_samples, cache_samples,
+ * vmem_samples, extent_samples: fields.h), and an events row per machine
+ * event (hard-limit warnings, interrupt source changes, page daemon runs,
+ * ...).  Retention deletes samples; their rows go with them (ON DELETE
+ * CASCADE, schema/0002-objects.sql).  A tick that comes while the previous sample is still on its way is counted as
  * missed and skipped, never queued, so that a slow machine cannot pile up
  * work; no client can delay a sample, because requests never block the
  * event loop (control.c).
@@ -43,7 +46,9 @@ struct recorder {
 	uint64_t	 r_nsamples;	/* committed */
 	uint64_t	 r_missed;	/* ticks skipped */
 	uint64_t	 r_failed;	/* samples the database refused */
-	json_object	*r_last;	/* the last snapshot, for /metrics */
+	json_object	*r_last;	/* the last sample (with its blob), for
+					   /metrics */
+	int64_t		 r_lastrun;	/* ... and its run */
 };
 
 static void
@@ -81,7 +86,9 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
     int64_t *idp)
 {
 	struct db *db = r->r_daemon->d_db;
+	const struct nbmd_fieldset *fs;
 	json_object *v, *evs, *e;
+	const char *recs;
 	double now = nbmd_now();
 	size_t i, j, n;
 
@@ -90,11 +97,16 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
 	if (!json_object_object_get_ex(reply, "uptime_ns", &v) ||
 	    db_sample(db, run, now, json_object_get_uint64(v), idp) != 0)
 		goto fail;
-	for (i = 0; i < nbmd_nfieldsets; i++)
-		if (json_object_object_get_ex(reply,
-		    nbmd_fieldsets[i]->fs_name, &v) &&
-		    db_fieldrow(db, nbmd_fieldsets[i], *idp, v) != 0)
-			goto fail;
+	for (i = 0; i < nbmd_nfieldsets; i++) {
+		fs = nbmd_fieldsets[i];
+		if (nbmd_blob_find(nbmd_blob_of(reply), fs->fs_name, &fs,
+		    &recs, &n) != 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (db_fieldrow(db, fs, *idp, (int64_t)j,
+			    recs + j * fs->fs_recsize) != 0)
+				goto fail;
+	}
 	if (json_object_object_get_ex(reply, "events", &evs) &&
 	    json_object_is_type(evs, json_type_array)) {
 		n = json_object_array_length(evs);
@@ -109,9 +121,9 @@ record_write(struct recorder *r, int64_t run, json_object *reply,
 				goto fail;
 		}
 	}
-	if (record_int(reply, "lost", 0) > 0 && db_event(db, run, now, -1, "daemon", "lost-events",
-	    -1, "machine", "the machine's event ring overwrote events before "
-	    "they were recorded") != 0)
+	if (record_int(reply, "lost", 0) > 0 && db_event(db, run, now, -1,
+	    "daemon", "lost-events", -1, "machine", "the machine's event ring "
+	    "overwrote events before they were recorded") != 0)
 		goto fail;
 	if (db_commit(db) != 0)
 		goto fail;
@@ -162,7 +174,8 @@ record_sampled(void *arg, json_object *reply, enum proto_err err,
 		r->r_evseq = json_object_get_uint64(v);
 	r->r_run = run;
 	json_object_put(r->r_last);
-	r->r_last = stats_snapshot_json(d, reply, ~0U);
+	r->r_last = json_object_get(reply);
+	r->r_lastrun = run;
 out:
 	if (r->r_stopping)
 		record_stopped(r);
@@ -292,10 +305,12 @@ recorder_stop(struct recorder *r, void (*cb)(void *), void *arg)
 		record_stopped(r);
 }
 
+/* recorder_last: the machine's answer of the last sample, and its run. */
 json_object *
-recorder_last(const struct recorder *r)
+recorder_last(const struct recorder *r, int64_t *runp)
 {
 
+	*runp = r->r_lastrun;
 	return r->r_last;
 }
 

@@ -15,7 +15,7 @@
  * Parallel mode.  A generator thread per machine sleeps until the next
  * arrival of any source, counts the arrivals due on the wall clock, adds
  * them to their targets' pending counts and signals each target CPU's host
- * thread (a real-time signal).  The signal handler, on that thread, runs
+ * thread (a signal).  The signal handler, on that thread, runs
  * whatever its CPU's level allows -- wherever the thread was, between any
  * two instructions, as a device interrupt would.  Scheduler and allocator
  * locks that an interrupt may want are held at raised levels, so a handler
@@ -45,7 +45,14 @@
 
 #define NBM_INTR_MAXSRC		256	/* sources over a machine's life */
 #define NBM_SOFTINT_MAX		256
-#define NBM_INTR_SIGNAL		(SIGRTMIN + 3)
+/*
+ * The interrupt signal.  A standard signal, not a real-time one: its
+ * instances do not queue (the arrivals are counted in ip_pending), so a
+ * thread that has it blocked -- inside its own handler, say -- can never
+ * pile up queued signals against the user's RLIMIT_SIGPENDING, which
+ * every other process of the user shares.
+ */
+#define NBM_INTR_SIGNAL		SIGURG
 
 struct intr_percpu {
 	_Atomic(uint64_t) ip_pending;	/* arrivals waiting */
@@ -183,7 +190,9 @@ intr_run_hard(struct cpu_info *ci, struct nbm_intr_state *it, int lvl,
 			atomic_signal_fence(memory_order_seq_cst);
 			ci->ci_idepth--;
 			ci->ci_ilevel = os;
-			ci->ci_nintr++;
+			/* Read by statistics on other threads (kern_stats.c). */
+			__atomic_store_n(&ci->ci_nintr, ci->ci_nintr + 1,
+			    __ATOMIC_RELAXED);
 			atomic_fetch_add_explicit(&ip->ip_count, 1,
 			    memory_order_relaxed);
 			if (masked)
@@ -843,7 +852,7 @@ nbm_cpu_interrupt(int ipl, bool soft, void (*fn)(void *), void *arg)
 		l->l_pflag |= LP_INTR;
 	} else
 		ci->ci_idepth++;
-	ci->ci_nintr++;
+	__atomic_store_n(&ci->ci_nintr, ci->ci_nintr + 1, __ATOMIC_RELAXED);
 	fn(arg);
 	if (soft) {
 		ci->ci_sdepth--;

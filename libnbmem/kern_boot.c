@@ -4,7 +4,8 @@
  * The steps mirror NetBSD's main() and uvm_init(): physical pages first,
  * then the interrupt and scheduler state of the CPUs, the vmem subsystem,
  * kernel_map and the kmem arenas (uvm_km_bootstrap, which also runs
- * pool_subsystem_init and vmem_subsystem_init), the I/O extents
+ * pool_subsystem_init and vmem_subsystem_init), extent(9) with its
+ * descriptor pool (extent_init, which needs pools), the I/O extents
  * (x86_bus_space_init), kmem (kmem_init), and at last the point where the
  * I/O extents may allocate descriptors (x86_bus_space_mallocok) and the
  * configured device ranges are reserved.  Shutdown runs the fini functions
@@ -26,11 +27,11 @@ extern const struct nbm_bootstep nbm_bootstep_workload;
 
 const struct nbm_bootstep *const nbm_bootsteps[] = {
 	&nbm_bootstep_uvm_page,
-	&nbm_bootstep_extent,
 	&nbm_bootstep_intr,
 	&nbm_bootstep_sched,
 	&nbm_bootstep_vmem,
 	&nbm_bootstep_uvm_km,
+	&nbm_bootstep_extent,
 	&nbm_bootstep_pdaemon,
 	&nbm_bootstep_x86_bus_space,
 	&nbm_bootstep_kmem,

@@ -483,6 +483,11 @@ nbm_rand64(uint64_t *state)
  * nbm_vmem_teardown frees an arena's tags and hash without locking or
  * checking anything, for fini functions of a machine being shut down
  * (possibly after a panic); it unlinks the arena from the machine's list.
+ * nbm_vmem_btag_evcnt reads the "vmem" event counters static_bt_count and
+ * static_bt_inuse (the static boot tags, and those in arenas now).
+ * nbm_vmem_import and nbm_vmem_release are vmem_alloc and vmem_free in the
+ * shapes of vmem_import_t and vmem_release_t, for an arena importing from
+ * another (NetBSD passes vmem_alloc and vmem_free with a cast).
  */
 void	nbm_vmem_foreach(struct nbm_machine *, void (*)(vmem_t *, void *),
 	    void *);
@@ -490,6 +495,9 @@ void	nbm_vmem_getstat(vmem_t *, struct nbm_vmem_stat *);
 void	nbm_vmem_walk(vmem_t *, void (*)(vmem_addr_t, vmem_size_t, int,
 	    void *), void *);
 void	nbm_vmem_teardown(vmem_t *);
+void	nbm_vmem_btag_evcnt(struct nbm_machine *, uint64_t *, uint64_t *);
+int	nbm_vmem_import(void *, vmem_size_t, vm_flag_t, vmem_addr_t *);
+void	nbm_vmem_release(void *, vmem_addr_t, vmem_size_t);
 
 /*
  * extent(9) (subr_extent.c): the machine's extents, for listings and

@@ -31,20 +31,19 @@
  * obtains a descriptor before it takes the lock, so such a free can fail
  * with ENOMEM.
  *
- * The "extent" pool (NetBSD's expool) does not exist yet: descriptors and
- * the struct extent of extent_create() without storage come from host
- * malloc, through expool_get()/expool_put() and extent_host_alloc()/
- * extent_host_free() below, and are tracked per machine so that shutdown
- * frees them.  TODO: when pool(9) lands, expool_get/expool_put become
- * pool_get/pool_put(&expool) and extent_host_alloc/free kmem_alloc/free;
- * nothing else changes.
+ * Memory (spec 2.3, 2.6): descriptors come from the machine's "extent"
+ * pool (NetBSD's expool, created by extent_init at boot, after the pools
+ * and before the first extent that needs it), with PR_WAITOK under
+ * EX_WAITOK and PR_NOWAIT otherwise; the struct extent of extent_create
+ * without storage comes from kmem_alloc (KM_SLEEP under EX_WAITOK).  Fixed
+ * extents, such as the x86 I/O extents created before kmem_init, need
+ * neither.  Both show in the pool statistics like any pool.
  *
  * Locking: each extent has a spin mutex at IPL_VM (ex_lock) and a condition
  * variable (ex_cv) on which threads wait for space (EX_WAITSPACE) or for a
  * descriptor of a fixed extent (EX_WAITOK).  EX_EARLY extents have neither.
  * The machine's list of extents has its own adaptive lock (exs_lock), taken
- * before any ex_lock; the host-allocation list has a spin lock
- * (exs_poollock), taken after ex_lock.
+ * before any ex_lock; expool's lock is taken after ex_lock.
  *
  * Checks: machines booted with DIAGNOSTIC panic on the argument checks of
  * NetBSD's DIAGNOSTIC kernel, with its messages.  Without DIAGNOSTIC the
@@ -56,21 +55,11 @@
 
 #include "nbm_impl.h"
 
-/*
- * A host allocation standing in for a pool or kmem item; the object
- * follows the header.
- */
-struct nbm_exitem {
-	LIST_ENTRY(nbm_exitem) ei_link;	/* exs_items */
-};
-
 struct nbm_extent_state {
 	kmutex_t	 exs_lock;	/* exs_extents (adaptive) */
 	LIST_HEAD(, extent) exs_extents; /* every extent, newest first */
-	kmutex_t	 exs_poollock;	/* the fields below (spin, IPL_VM) */
-	LIST_HEAD(, nbm_exitem) exs_items; /* live host allocations */
-	uint64_t	 exs_nget;	/* descriptors taken from the pool */
-	uint64_t	 exs_nput;	/* descriptors given back to it */
+	bool		 exs_pool_ready; /* extent_init has run */
+	struct pool	 exs_pool;	/* expool, "extent" */
 };
 
 /* The smallest y >= x with y == skew (mod align), align a power of 2. */
@@ -82,69 +71,6 @@ struct nbm_extent_state {
 
 #define EXTENT_DIAGNOSTIC(m)	nbm_opt((m), NBM_OPT_DIAGNOSTIC)
 #define EXTENT_EARLY(ex)	(((ex)->ex_flags & EXF_EARLY) != 0)
-
-/*
- * extent_host_alloc: host memory for a descriptor or an extent structure,
- * remembered in the machine's list so that shutdown can free it.
- *
- * => returns NULL if the host is out of memory.
- */
-static void *
-extent_host_alloc(struct nbm_machine *m, size_t size)
-{
-	struct nbm_extent_state *exs = m->m_extent;
-	struct nbm_exitem *ei;
-
-	if ((ei = malloc(sizeof(*ei) + size)) == NULL)
-		return NULL;
-	mutex_enter(&exs->exs_poollock);
-	LIST_INSERT_HEAD(&exs->exs_items, ei, ei_link);
-	mutex_exit(&exs->exs_poollock);
-	return ei + 1;
-}
-
-static void
-extent_host_free(struct nbm_machine *m, void *p)
-{
-	struct nbm_extent_state *exs = m->m_extent;
-	struct nbm_exitem *ei = (struct nbm_exitem *)p - 1;
-
-	mutex_enter(&exs->exs_poollock);
-	LIST_REMOVE(ei, ei_link);
-	mutex_exit(&exs->exs_poollock);
-	free(ei);
-}
-
-/*
- * expool_get: pool_get(&expool, ...) until pools exist.
- *
- * => wait: PR_WAITOK (host malloc never waits; it fails only when the host
- *    is out of memory, and then NULL is returned either way).
- */
-static struct extent_region *
-expool_get(struct nbm_machine *m, bool wait)
-{
-	struct extent_region *rp;
-
-	(void)wait;
-	rp = extent_host_alloc(m, sizeof(*rp));
-	if (rp != NULL) {
-		mutex_enter(&m->m_extent->exs_poollock);
-		m->m_extent->exs_nget++;
-		mutex_exit(&m->m_extent->exs_poollock);
-	}
-	return rp;
-}
-
-static void
-expool_put(struct nbm_machine *m, struct extent_region *rp)
-{
-
-	mutex_enter(&m->m_extent->exs_poollock);
-	m->m_extent->exs_nput++;
-	mutex_exit(&m->m_extent->exs_poollock);
-	extent_host_free(m, rp);
-}
 
 /*
  * extent_alloc_region_descriptor: get a descriptor for ex (spec 2.6).
@@ -208,7 +134,8 @@ extent_alloc_region_descriptor(struct nbm_machine *m, struct extent *ex,
 		}
 	}
 
-	rp = expool_get(m, (flags & EX_WAITOK) != 0);
+	rp = pool_get(&m->m_extent->exs_pool,
+	    (flags & EX_WAITOK) != 0 ? PR_WAITOK : PR_NOWAIT);
 	if (rp != NULL)
 		rp->er_flags = ER_ALLOC;
 	return rp;
@@ -229,7 +156,7 @@ extent_free_region_descriptor(struct nbm_machine *m, struct extent *ex,
 	struct extent_fixed *fex;
 
 	if ((ex->ex_flags & EXF_FIXED) == 0) {
-		expool_put(m, rp);
+		pool_put(&m->m_extent->exs_pool, rp);
 		return;
 	}
 	fex = (struct extent_fixed *)ex;
@@ -238,7 +165,7 @@ extent_free_region_descriptor(struct nbm_machine *m, struct extent *ex,
 			rp->er_flags = ER_ALLOC;
 			LIST_INSERT_HEAD(&fex->fex_freelist, rp, er_link);
 		} else
-			expool_put(m, rp);
+			pool_put(&m->m_extent->exs_pool, rp);
 	} else {
 		rp->er_flags = 0;
 		LIST_INSERT_HEAD(&fex->fex_freelist, rp, er_link);
@@ -249,18 +176,24 @@ extent_free_region_descriptor(struct nbm_machine *m, struct extent *ex,
 	}
 }
 
+/*
+ * extent_init: create the descriptor pool expool ("extent", IPL_VM).
+ *
+ * => runs once per machine at boot (extent_bootstrap); later calls, from
+ *    kernel code that makes the call itself, change nothing.
+ */
 void
 extent_init(void)
 {
 	struct nbm_machine *m = NBM_CURMACHINE();
+	struct nbm_extent_state *exs = m->m_extent;
 
-	/*
-	 * NetBSD creates expool here, once at boot.  The machine's boot step
-	 * (extent_bootstrap) has set up the per-machine state already, so
-	 * there is nothing left to do; the call stays for kernel code that
-	 * makes it.
-	 */
-	KASSERT(m->m_extent != NULL);
+	KASSERT(exs != NULL);
+	if (exs->exs_pool_ready)
+		return;
+	pool_init(&exs->exs_pool, sizeof(struct extent_region), 0, 0, 0,
+	    "extent", NULL, IPL_VM);
+	exs->exs_pool_ready = true;
 }
 
 /*
@@ -269,8 +202,8 @@ extent_init(void)
  * => storage != NULL: a fixed extent inside storage (storagesize bytes,
  *    long-aligned, EXTENT_FIXED_STORAGE_SIZE(n) for n descriptors); never
  *    fails.
- * => storage == NULL: the structure is allocated (host memory for now;
- *    kmem_alloc in NetBSD); returns NULL if that fails.
+ * => storage == NULL: the structure comes from kmem_alloc (KM_SLEEP with
+ *    EX_WAITOK, else KM_NOSLEEP); returns NULL if that fails.
  * => flags: EX_NOCOALESCE, EX_EARLY (no lock, no cv), EX_WAITOK.
  */
 struct extent *
@@ -322,7 +255,8 @@ extent_create(const char *name, u_long start, u_long end, void *storage,
 		}
 		ex = &fex->fex_extent;
 	} else {
-		ex = extent_host_alloc(m, sizeof(*ex));
+		ex = kmem_alloc(sizeof(*ex),
+		    (flags & EX_WAITOK) != 0 ? KM_SLEEP : KM_NOSLEEP);
 		if (ex == NULL)
 			return NULL;
 		memset(ex, 0, sizeof(*ex));
@@ -386,7 +320,7 @@ extent_destroy(struct extent *ex)
 			if ((rp->er_flags & ER_ALLOC) == 0)
 				continue;
 			LIST_REMOVE(rp, er_link);
-			expool_put(m, rp);
+			pool_put(&m->m_extent->exs_pool, rp);
 		}
 	}
 	if (!EXTENT_EARLY(ex)) {
@@ -394,7 +328,7 @@ extent_destroy(struct extent *ex)
 		mutex_destroy(&ex->ex_lock);
 	}
 	if ((ex->ex_flags & EXF_FIXED) == 0)
-		extent_host_free(m, ex);
+		kmem_free(ex, sizeof(*ex));
 }
 
 /*
@@ -1032,18 +966,20 @@ nbm_extent_foreach(struct nbm_machine *m,
 uint64_t
 nbm_extent_pool_nout(struct nbm_machine *m)
 {
-	struct nbm_extent_state *exs = m->m_extent;
+	struct pool *pp = &m->m_extent->exs_pool;
 	uint64_t n;
 
-	mutex_enter(&exs->exs_poollock);
-	n = exs->exs_nget - exs->exs_nput;
-	mutex_exit(&exs->exs_poollock);
+	mutex_enter(&pp->pr_lock);
+	n = pp->pr_nout;
+	mutex_exit(&pp->pr_lock);
 	return n;
 }
 
 /*
- * extent_bootstrap: the machine's extent state (boot step; NetBSD's
- * extent_init() creating expool).
+ * extent_bootstrap: the machine's extent state and expool (boot step,
+ * after uvm_km, whose pool_subsystem_init makes pools usable, and before
+ * x86_bus_space, which creates the first extents; NetBSD's main() calls
+ * extent_init() once pools are up).
  */
 static int
 extent_bootstrap(struct nbm_machine *m)
@@ -1054,28 +990,21 @@ extent_bootstrap(struct nbm_machine *m)
 		return ENOMEM;
 	mutex_init(&exs->exs_lock, MUTEX_DEFAULT, IPL_NONE);
 	LIST_INIT(&exs->exs_extents);
-	mutex_init(&exs->exs_poollock, MUTEX_DEFAULT, IPL_VM);
-	LIST_INIT(&exs->exs_items);
 	m->m_extent = exs;
+	extent_init();
 	return 0;
 }
 
 /*
- * extent_shutdown: free every host allocation still live.  No locks: the
- * machine may have panicked holding one.  Extents with caller storage are
- * the callers'; they are not touched.
+ * extent_shutdown: free the extent state.  Descriptors and extent
+ * structures are pool and kmem memory, which goes with the machine; no
+ * locks are taken, as the machine may have panicked holding one.
  */
 static void
 extent_shutdown(struct nbm_machine *m)
 {
-	struct nbm_extent_state *exs = m->m_extent;
-	struct nbm_exitem *ei, *nei;
 
-	if (exs == NULL)
-		return;
-	LIST_FOREACH_SAFE(ei, &exs->exs_items, ei_link, nei)
-		free(ei);
-	free(exs);
+	free(m->m_extent);
 	m->m_extent = NULL;
 }
 

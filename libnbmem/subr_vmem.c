@@ -44,20 +44,42 @@
  *    segments are adjacent on the segment list;
  *  - every size is a non-zero multiple of the quantum.
  *
+ * Boundary tags (spec 1.8).  Each arena keeps a cache of free tags
+ * (vm_freetags).  bt_alloc() leaves the last BT_MINRESERVE of them to
+ * VM_POPULATING callers, which are allocating the memory tags are made of;
+ * a refill (bt_refill_locked) first takes tags from the machine's 200
+ * static boot tags (STATIC_BT_COUNT, what the boot arenas live on before
+ * pools exist), then from the "vmembt" pool, whose pages come from
+ * kmem_meta_arena with VM_POPULATING.  That is why tag allocation cannot
+ * recurse forever: a VM_POPULATING request never refills, it only dips
+ * into the reserve, and every refill ends by topping up the reserves of
+ * the three arenas a vmembt page comes through (kmem, vmem-va, vmem-meta).
+ * A free trims the cache back to BT_MAXFREE tags, returning static tags to
+ * the static list and the others to the pool.
+ *
+ * Quantum caches (spec 1.9).  An arena created with qcache_max > 0 gets a
+ * pool_cache "<arena>-<size>" for each multiple of the quantum up to
+ * qcache_max (at most VMEM_QCACHE_IDX_MAX quanta); their pool pages, of the
+ * smallest power of 2 above 3 * qcache_max, are allocated from the arena
+ * itself.  vmem_alloc and vmem_free of such sizes go through the caches,
+ * so that a small allocation is an item inside a busy "pool page" segment:
+ * vmem_size(VMEM_ALLOC) counts whole pool pages, and a free of a cached
+ * size leaves the segment map as it is.
+ *
  * Differences from NetBSD's kernel build, each for a stated reason:
- *  - Boundary tags come from host malloc behind each arena's tag cache
- *    (vmem_btag_get/put); the "vmembt" pool replaces that once pool(9)
- *    exists.  There is no global list of 200 static boot tags: host malloc
- *    works from the first instruction, which is what those tags stand in
- *    for.  VM_PRIVTAGS arenas never touch the store (see bt_refill_locked).
- *    Interrupt context (signal context in parallel mode) takes its tags
- *    from a per-machine stash instead, never from malloc.
  *  - The busy-tag hash grows synchronously in the allocation path, in
- *    place of NetBSD's rehash workqueue that runs every 10 seconds; not in
- *    interrupt context.
- *  - Quantum caches need pool_cache; until then vm_qcache_max is recorded
- *    and every request is served by vmem_xalloc.
- *  - Arenas hang off the machine (m->m_vmem), not a global vmem_list.
+ *    place of NetBSD's rehash workqueue that runs every 10 seconds; it is
+ *    skipped for VM_POPULATING requests and in interrupt context (the next
+ *    other allocation does it).  Its tables come from host malloc, not kmem_alloc: kmem's own
+ *    allocations pass through vmem_xalloc (kva and its quantum caches) with
+ *    pool locks held, where a nested kmem_alloc could need the very pool.
+ *  - VM_PRIVTAGS arenas live on the tags given to vmem_add_bts() only (see
+ *    bt_refill_locked).
+ *  - Arenas hang off the machine (m->m_vmem), not a global vmem_list, and
+ *    so do the static boot tags and the vmembt pool.
+ *  - vmem_create before kmem(9) is up panics with a clear message (NetBSD
+ *    would crash in kmem_alloc); the boot arenas use vmem_init with static
+ *    storage, as NetBSD's do.
  *  - Where a kernel without DIAGNOSTIC would run into a NULL pointer or an
  *    undefined shift, the simulation panics or fails the call instead, so
  *    that the host process never does undefined things.
@@ -83,20 +105,32 @@
 
 CTASSERT(VMEM_EST_BTCOUNT(0, 0) == BT_MINRESERVE);
 
+#define STATIC_BT_COUNT		200	/* boot tags, before any pool */
+
 /*
  * nbm_vmem_state: the machine's arenas (NetBSD's vmem_list and
  * vmem_list_lock), walked by vmem_printall, vmem_whatis and the statistics
- * layer.
+ * layer; the static boot tags and the vmembt pool; the storage of the two
+ * meta arenas that vmem_subsystem_init creates.
  */
 struct nbm_vmem_state {
 	kmutex_t	 vms_lock;	/* vmem_list_lock, adaptive */
 	LIST_HEAD(, vmem) vms_list;	/* arenas, newest first */
-	kmutex_t	 vms_btlock;	/* vms_btstash, spin at IPL_VM */
-	LIST_HEAD(, vmem_btag) vms_btstash; /* tags for interrupt context */
-	u_int		 vms_nbtstash;	/* tags in it */
+	kmutex_t	 vms_btag_lock;	/* vmem_btag_lock (spin): the list */
+	LIST_HEAD(, vmem_btag) vms_btag_freelist; /* static tags not in an
+					   arena's cache */
+	size_t		 vms_btag_freelist_count; /* tags on it */
+	uint64_t	 vms_static_bt_count; /* evcnt vmem static_bt_count */
+	uint64_t	 vms_static_bt_inuse; /* evcnt vmem static_bt_inuse */
+	kmutex_t	 vms_btag_refill_lock; /* (spin) one vmembt pool_get
+					   at a time */
+	bool		 vms_btag_pool_ready; /* vmembt initialised */
+	struct pool	 vms_btag_pool;	/* vmem_btag_pool, "vmembt" */
+	struct pool_allocator vms_btag_allocator; /* pool_allocator_vmem_meta */
+	struct vmem	 vms_va_meta_store; /* kmem_va_meta_arena's storage */
+	struct vmem	 vms_meta_store; /* kmem_meta_arena's storage */
+	bt_t		 vms_static_bts[STATIC_BT_COUNT]; /* static_bts */
 };
-
-#define VMEM_BTSTASH	64	/* stash topped up to this many tags */
 
 #define VMEM_LOCK(vm)		mutex_enter(&(vm)->vm_lock)
 #define VMEM_UNLOCK(vm)		mutex_exit(&(vm)->vm_lock)
@@ -157,8 +191,10 @@ hash32_buf(const void *buf, size_t len, uint32_t hash)
 }
 
 /*
- * xmalloc, xfree: memory for arena structures and hash tables.  Host
- * malloc, as in NetBSD's userland build; kmem_alloc once kmem(9) is there.
+ * xmalloc, xfree: memory for busy-tag hash tables.  Host malloc, not
+ * kmem_alloc as in NetBSD: the table grows in the allocation path (see
+ * vmem_rehash_wanted), which kmem's own allocations pass through with pool
+ * locks held.
  */
 static void *
 xmalloc(size_t size, vm_flag_t flags)
@@ -198,80 +234,51 @@ vmem_kick_pdaemon(void)
 /* ---- boundary tags */
 
 /*
- * vmem_btag_get, vmem_btag_put: the store behind the arenas' tag caches.
- *
- * => host malloc for now; the "vmembt" pool (sizeof(bt_t) items,
- *    PR_PHINPAGE, IPL_VM, pages from vmem-meta) takes over here.
- * => interrupt handlers run in signal context in parallel mode, where
- *    host malloc and free must not be called: in interrupt context tags
- *    come from and go to a per-machine stash that thread context keeps
- *    filled (NULL when it is empty: the allocation fails as VM_NOSLEEP).
- * => called without any arena lock held.
+ * bt_static_p: is bt one of the machine's static boot tags?
  */
-static bool
-vmem_intr_p(void)
+static inline bool
+bt_static_p(const struct nbm_vmem_state *vs, const bt_t *bt)
 {
-	struct cpu_info *ci = nbm_curcpu_tls;
 
-	return ci != NULL && (ci->ci_idepth >= 0 ||
-	    (curlwp != NULL && (curlwp->l_pflag & LP_INTR) != 0));
-}
-
-static bt_t *
-vmem_btag_get(struct nbm_machine *m)
-{
-	struct nbm_vmem_state *vs = m->m_vmem;
-	bt_t *bt;
-	u_int n;
-
-	if (vmem_intr_p()) {
-		mutex_spin_enter(&vs->vms_btlock);
-		if ((bt = LIST_FIRST(&vs->vms_btstash)) != NULL) {
-			LIST_REMOVE(bt, bt_freelist);
-			vs->vms_nbtstash--;
-		}
-		mutex_spin_exit(&vs->vms_btlock);
-		return bt;
-	}
-	/* Thread context: top the stash up when it runs low. */
-	while (nbm_curcpu_tls != NULL) {
-		mutex_spin_enter(&vs->vms_btlock);
-		n = vs->vms_nbtstash;
-		mutex_spin_exit(&vs->vms_btlock);
-		if (n >= VMEM_BTSTASH / 2)
-			break;
-		for (; n < VMEM_BTSTASH; n++) {
-			if ((bt = malloc(sizeof(bt_t))) == NULL)
-				break;
-			mutex_spin_enter(&vs->vms_btlock);
-			LIST_INSERT_HEAD(&vs->vms_btstash, bt, bt_freelist);
-			vs->vms_nbtstash++;
-			mutex_spin_exit(&vs->vms_btlock);
-		}
-		break;
-	}
-	return malloc(sizeof(bt_t));
-}
-
-static void
-vmem_btag_put(struct nbm_machine *m, bt_t *bt)
-{
-	struct nbm_vmem_state *vs = m->m_vmem;
-
-	if (vmem_intr_p()) {
-		mutex_spin_enter(&vs->vms_btlock);
-		LIST_INSERT_HEAD(&vs->vms_btstash, bt, bt_freelist);
-		vs->vms_nbtstash++;
-		mutex_spin_exit(&vs->vms_btlock);
-		return;
-	}
-	free(bt);
+	return (uintptr_t)bt >= (uintptr_t)&vs->vms_static_bts[0] &&
+	    (uintptr_t)bt < (uintptr_t)&vs->vms_static_bts[STATIC_BT_COUNT];
 }
 
 /*
- * bt_refill_locked: top the arena's tag cache up above BT_MINRESERVE.
+ * vmem_btag_put: give a tag taken off an arena back to where it came
+ * from: the static list or the vmembt pool.  Private tags stay with their
+ * owner.
  *
- * => arena locked; the lock is dropped around the tag store.
+ * => called without any arena lock held.
+ */
+static void
+vmem_btag_put(struct nbm_vmem_state *vs, bt_t *bt)
+{
+
+	if ((bt->bt_flags & BT_F_PRIVATE) != 0)
+		return;
+	if (bt_static_p(vs, bt)) {
+		mutex_enter(&vs->vms_btag_lock);
+		LIST_INSERT_HEAD(&vs->vms_btag_freelist, bt, bt_freelist);
+		vs->vms_btag_freelist_count++;
+		vs->vms_static_bt_inuse--;
+		mutex_exit(&vs->vms_btag_lock);
+		return;
+	}
+	KASSERT(vs->vms_btag_pool_ready);
+	pool_put(&vs->vms_btag_pool, bt);
+}
+
+static void bt_refill(vmem_t *);
+
+/*
+ * bt_refill_locked: top the arena's tag cache up above BT_MINRESERVE, from
+ * the static boot tags first, then from the vmembt pool; then the reserves
+ * of kmem_arena, kmem_va_meta_arena and kmem_meta_arena, through which the
+ * next vmembt page will come.
+ *
+ * => arena locked; the lock is dropped around the pool and the other
+ *    arenas.
  * => returns 0, or ENOMEM if the cache is still at or below the reserve.
  * => VM_PRIVTAGS arenas live on the tags given to vmem_add_bts() only, so
  *    that they work before any allocator does and their tag exhaustion is
@@ -281,14 +288,34 @@ vmem_btag_put(struct nbm_machine *m, bt_t *bt)
 static int
 bt_refill_locked(vmem_t *vm)
 {
+	struct nbm_machine *m = vm->vm_machine;
+	struct nbm_vmem_state *vs = m->m_vmem;
 	bt_t *bt;
 
 	VMEM_ASSERT_LOCKED(vm);
 
+	if (vm->vm_nfreetags > BT_MINRESERVE)
+		return 0;
+	if ((vm->vm_flags & VM_PRIVTAGS) != 0)
+		return ENOMEM;
+
+	mutex_enter(&vs->vms_btag_lock);
 	while (vm->vm_nfreetags <= BT_MINRESERVE &&
-	    (vm->vm_flags & VM_PRIVTAGS) == 0) {
+	    (bt = LIST_FIRST(&vs->vms_btag_freelist)) != NULL) {
+		LIST_REMOVE(bt, bt_freelist);
+		vs->vms_btag_freelist_count--;
+		vs->vms_static_bt_inuse++;
+		bt->bt_flags = 0;
+		LIST_INSERT_HEAD(&vm->vm_freetags, bt, bt_freelist);
+		vm->vm_nfreetags++;
+	}
+	mutex_exit(&vs->vms_btag_lock);
+
+	while (vm->vm_nfreetags <= BT_MINRESERVE && vs->vms_btag_pool_ready) {
 		VMEM_UNLOCK(vm);
-		bt = vmem_btag_get(vm->vm_machine);
+		mutex_enter(&vs->vms_btag_refill_lock);
+		bt = pool_get(&vs->vms_btag_pool, PR_NOWAIT);
+		mutex_exit(&vs->vms_btag_refill_lock);
 		VMEM_LOCK(vm);
 		if (bt == NULL)
 			break;
@@ -296,7 +323,17 @@ bt_refill_locked(vmem_t *vm)
 		LIST_INSERT_HEAD(&vm->vm_freetags, bt, bt_freelist);
 		vm->vm_nfreetags++;
 	}
-	return vm->vm_nfreetags <= BT_MINRESERVE ? ENOMEM : 0;
+	if (vm->vm_nfreetags <= BT_MINRESERVE)
+		return ENOMEM;
+
+	if (m->m_kmem_meta_arena != NULL) {
+		VMEM_UNLOCK(vm);
+		bt_refill(m->m_kmem_arena);
+		bt_refill(m->m_kmem_va_meta_arena);
+		bt_refill(m->m_kmem_meta_arena);
+		VMEM_LOCK(vm);
+	}
+	return 0;
 }
 
 static void
@@ -367,6 +404,7 @@ bt_free(vmem_t *vm, bt_t *bt)
 static void
 bt_freetrim(vmem_t *vm, size_t freelimit)
 {
+	struct nbm_vmem_state *vs = vm->vm_machine->m_vmem;
 	LIST_HEAD(, vmem_btag) tofree;
 	bt_t *bt, *next;
 
@@ -385,7 +423,7 @@ bt_freetrim(vmem_t *vm, size_t freelimit)
 	VMEM_UNLOCK(vm);
 	while ((bt = LIST_FIRST(&tofree)) != NULL) {
 		LIST_REMOVE(bt, bt_freelist);
-		vmem_btag_put(vm->vm_machine, bt);
+		vmem_btag_put(vs, bt);
 	}
 }
 
@@ -536,6 +574,16 @@ vmem_rehash_wanted(const vmem_t *vm)
 	return desired > vm->vm_hashsize * 2 ? desired : 0;
 }
 
+/* vmem_intr_p: whether the calling thread runs an interrupt handler. */
+static bool
+vmem_intr_p(void)
+{
+	struct cpu_info *ci = nbm_curcpu_tls;
+
+	return ci != NULL && (ci->ci_idepth >= 0 ||
+	    (curlwp != NULL && (curlwp->l_pflag & LP_INTR) != 0));
+}
+
 /*
  * vmem_rehash: move the busy tags to a table of the next power of 2 above
  * newhashsize (spec 1.10), and decay vm_maxbusytag.
@@ -618,33 +666,171 @@ bt_insseg_tail(vmem_t *vm, bt_t *bt)
 
 /* ---- quantum caches */
 
+/* vmf_to_prf, prf_to_vmf: the sleep flag, in the other layer's words. */
+static inline int
+vmf_to_prf(vm_flag_t vmf)
+{
+
+	return (vmf & VM_SLEEP) != 0 ? PR_WAITOK : PR_NOWAIT;
+}
+
+static inline vm_flag_t
+prf_to_vmf(int prf)
+{
+
+	KASSERT((prf & ~(PR_WAITOK | PR_NOWAIT)) == 0);
+	return (prf & PR_WAITOK) != 0 ? VM_SLEEP : VM_NOSLEEP;
+}
+
 /*
- * qc_init: record the quantum-cache limit, clamped to VMEM_QCACHE_IDX_MAX
- * quanta (spec 1.9).
+ * qc_poolpage_size: the pool page of the quantum caches, the smallest
+ * power of 2 strictly greater than 3 * qcache_max (spec 1.9): 256 KiB for
+ * kva's 16 pages of 4 KiB, 64 KiB for its 4 pages on small machines.
+ */
+static size_t
+qc_poolpage_size(size_t qcache_max)
+{
+	int i;
+
+	for (i = 0; ((size_t)1 << i) <= qcache_max * 3; i++)
+		continue;
+	return (size_t)1 << i;
+}
+
+/*
+ * qc_poolpage_alloc, qc_poolpage_free: the pool allocator of the quantum
+ * caches: pool pages are segments of the arena itself.  The page size is
+ * above qcache_max, so vmem_alloc passes the request to vmem_xalloc.
  *
- * The caches themselves -- a pool_cache per multiple of the quantum, named
- * "<arena>-<size>", with pool pages of the next power of 2 above
- * 3 * qcache_max taken from this arena -- arrive with pool_cache(9).  Until
- * then vmem_alloc and vmem_free pass every size to vmem_xalloc/vmem_xfree.
+ * => as in NetBSD, a page at address 0 reads as a failure (and stays
+ *    allocated): a pool cannot tell it from NULL.
+ */
+static void *
+qc_poolpage_alloc(struct pool *pool, int prflags)
+{
+	qcache_t *qc = QC_POOL_TO_QCACHE(pool);
+	vmem_t *vm = qc->qc_vmem;
+	vmem_addr_t addr;
+
+	if (vmem_alloc(vm, pool->pr_alloc->pa_pagesz,
+	    prf_to_vmf(prflags) | VM_INSTANTFIT, &addr) != 0)
+		return NULL;
+	return (void *)addr;
+}
+
+static void
+qc_poolpage_free(struct pool *pool, void *addr)
+{
+	qcache_t *qc = QC_POOL_TO_QCACHE(pool);
+	vmem_t *vm = qc->qc_vmem;
+
+	vmem_free(vm, (vmem_addr_t)addr, pool->pr_alloc->pa_pagesz);
+}
+
+/*
+ * qc_init: set up the quantum caches of an arena (spec 1.9): clamp
+ * qcache_max to VMEM_QCACHE_IDX_MAX quanta, and create a pool cache
+ * "<arena>-<size>" for each multiple of the quantum up to it, from the
+ * largest down.  A size whose cache would hold as many items per pool page
+ * as the next larger one uses that cache instead.
+ *
+ * => the arena's name and quantum are set; its segment list is not yet
+ *    (nothing is allocated from it here).
+ * => pools must be usable: kmem_meta_arena, where pool_cache_init takes
+ *    the cache descriptors from, must exist.
  */
 static void
 qc_init(vmem_t *vm, vmem_size_t qcache_max, int ipl)
 {
+	char name[VMEM_NAME_MAX + 24];
+	struct pool_allocator *pa;
+	qcache_t *prevqc, *qc;
+	pool_cache_t pc;
+	size_t size, len;
+	int i, qcache_idx_max;
 
-	(void)ipl;
 	KASSERT((qcache_max & vm->vm_quantum_mask) == 0);
 	if (qcache_max > ((vmem_size_t)VMEM_QCACHE_IDX_MAX <<
 	    vm->vm_quantum_shift))
 		qcache_max = (vmem_size_t)VMEM_QCACHE_IDX_MAX <<
 		    vm->vm_quantum_shift;
 	vm->vm_qcache_max = qcache_max;
+	qcache_idx_max = (int)(qcache_max >> vm->vm_quantum_shift);
+	if (qcache_idx_max == 0)
+		return;
+	if (__predict_false(vm->vm_machine->m_kmem_meta_arena == NULL)) {
+		nbm_panic(vm->vm_machine, "vmem_init: %s: quantum caches "
+		    "before vmem_subsystem_init", vm->vm_name);
+	}
+
+	pa = &vm->vm_qcache_allocator;
+	memset(pa, 0, sizeof(*pa));
+	pa->pa_alloc = qc_poolpage_alloc;
+	pa->pa_free = qc_poolpage_free;
+	pa->pa_pagesz = (unsigned int)qc_poolpage_size(qcache_max);
+
+	prevqc = NULL;
+	for (i = qcache_idx_max; i > 0; i--) {
+		qc = &vm->vm_qcache_store[i - 1];
+		size = (size_t)i << vm->vm_quantum_shift;
+		qc->qc_vmem = vm;
+		/* snprintf into qc_name, truncating as NetBSD's does. */
+		snprintf(name, sizeof(name), "%s-%zu", vm->vm_name, size);
+		len = strnlen(name, sizeof(qc->qc_name) - 1);
+		memcpy(qc->qc_name, name, len);
+		qc->qc_name[len] = '\0';
+		pc = pool_cache_init(size, (u_int)(vm->vm_quantum_mask + 1),
+		    0, PR_NOALIGN | PR_NOTOUCH | PR_RECURSIVE, qc->qc_name, pa,
+		    ipl, NULL, NULL, NULL);
+		KASSERT(pc != NULL);
+		qc->qc_cache = pc;
+		if (prevqc != NULL && pc->pc_pool.pr_itemsperpage ==
+		    prevqc->qc_cache->pc_pool.pr_itemsperpage) {
+			pool_cache_destroy(pc);
+			qc->qc_cache = NULL;
+			vm->vm_qcache[i - 1] = prevqc;
+			continue;
+		}
+		pc->pc_pool.pr_qcache = qc;
+		vm->vm_qcache[i - 1] = qc;
+		prevqc = qc;
+	}
 }
 
+/*
+ * qc_destroy: destroy the quantum caches (each shared cache once).
+ *
+ * => every cached-size allocation must have been freed (pool_destroy's
+ *    KASSERT); the pool pages go back to the arena.
+ */
 static void
 qc_destroy(vmem_t *vm)
 {
+	const qcache_t *prevqc = NULL;
+	qcache_t *qc;
+	int i, qcache_idx_max;
 
-	(void)vm;	/* nothing until quantum caches exist */
+	qcache_idx_max = (int)(vm->vm_qcache_max >> vm->vm_quantum_shift);
+	for (i = 0; i < qcache_idx_max; i++) {
+		qc = vm->vm_qcache[i];
+		if (qc == prevqc)
+			continue;
+		pool_cache_destroy(qc->qc_cache);
+		prevqc = qc;
+	}
+}
+
+/*
+ * qc_lookup: the quantum cache of a size up to vm_qcache_max.
+ */
+static inline qcache_t *
+qc_lookup(const vmem_t *vm, vmem_size_t size)
+{
+	const size_t qidx = (size + vm->vm_quantum_mask) >>
+	    vm->vm_quantum_shift;
+
+	KASSERT(qidx >= 1 && qidx <= VMEM_QCACHE_IDX_MAX);
+	return vm->vm_qcache[qidx - 1];
 }
 
 /* ---- spans */
@@ -956,10 +1142,16 @@ gotit:
 	if (addrp != NULL)
 		*addrp = btnew->bt_start;
 	start = btnew->bt_start;
-	rehash = vmem_rehash_wanted(vm);
+	/*
+	 * Not while allocating tag memory: a caller may hold pool locks.  Not
+	 * in interrupt context either: the table comes from host malloc, and
+	 * a handler runs in signal context in parallel mode, perhaps on top
+	 * of a malloc of the thread it interrupted.
+	 */
+	rehash = (flags & VM_POPULATING) == 0 && !vmem_intr_p() ?
+	    vmem_rehash_wanted(vm) : 0;
 	VMEM_UNLOCK(vm);
-	/* Not in interrupt context: the new table comes from host malloc. */
-	if (__predict_false(rehash != 0) && !vmem_intr_p())
+	if (__predict_false(rehash != 0))
 		(void)vmem_rehash(vm, rehash, VM_NOSLEEP);
 	KASSERTMSG((start & vm->vm_quantum_mask) == 0,
 	    "vmem %s mask=0x%jx addr=0x%jx",
@@ -971,8 +1163,8 @@ gotit:
  * vmem_alloc: allocate size bytes, with no constraints beyond the quantum.
  *
  * => exactly one of VM_SLEEP/VM_NOSLEEP and of VM_INSTANTFIT/VM_BESTFIT.
- * => sizes up to vm_qcache_max belong to the quantum caches, which are
- *    served by vmem_xalloc until pool_cache exists.
+ * => sizes up to vm_qcache_max come from the quantum caches (the fit
+ *    strategy then does not matter); a cache's NULL is ENOMEM.
  * => returns 0 with *addrp set, or ENOMEM (never with VM_SLEEP).
  */
 int
@@ -980,6 +1172,7 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, vm_flag_t flags, vmem_addr_t *addrp)
 {
 	const vm_flag_t strat = flags & VM_FITMASK;
 	vmem_addr_t addr = 0;
+	void *p;
 	int error;
 
 	KASSERT((flags & (VM_SLEEP|VM_NOSLEEP)) != 0);
@@ -989,8 +1182,16 @@ vmem_alloc(vmem_t *vm, vmem_size_t size, vm_flag_t flags, vmem_addr_t *addrp)
 	if ((flags & VM_SLEEP) != 0)
 		ASSERT_SLEEPABLE();
 
-	error = vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN, VMEM_ADDR_MAX,
-	    flags, &addr);
+	/* Size 0 (non-DIAGNOSTIC) goes on to fail in vmem_xalloc. */
+	if (size != 0 && size <= vm->vm_qcache_max) {
+		p = pool_cache_get(qc_lookup(vm, size)->qc_cache,
+		    vmf_to_prf(flags));
+		addr = (vmem_addr_t)p;
+		error = p == NULL ? ENOMEM : 0;
+	} else {
+		error = vmem_xalloc(vm, size, 0, 0, 0, VMEM_ADDR_MIN,
+		    VMEM_ADDR_MAX, flags, &addr);
+	}
 	KASSERTMSG(error || (addr & vm->vm_quantum_mask) == 0,
 	    "vmem %s mask=0x%jx addr=0x%jx",
 	    vm->vm_name, (uintmax_t)vm->vm_quantum_mask, (uintmax_t)addr);
@@ -1031,7 +1232,7 @@ vmem_xalloc_addr(vmem_t *vm, vmem_addr_t addr, vmem_size_t size,
 /*
  * vmem_free: free what vmem_alloc returned.
  *
- * => size as given to vmem_alloc.
+ * => size as given to vmem_alloc (it chooses the quantum cache, if any).
  */
 void
 vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
@@ -1042,7 +1243,11 @@ vmem_free(vmem_t *vm, vmem_addr_t addr, vmem_size_t size)
 	    "vmem %s mask=0x%jx addr=0x%jx",
 	    vm->vm_name, (uintmax_t)vm->vm_quantum_mask, (uintmax_t)addr);
 
-	/* Sizes up to vm_qcache_max go to the quantum caches later. */
+	if (size != 0 && size <= vm->vm_qcache_max) {
+		/* The pool page stays busy: the segment map does not change. */
+		pool_cache_put(qc_lookup(vm, size)->qc_cache, (void *)addr);
+		return;
+	}
 	vmem_xfree(vm, addr, size);
 }
 
@@ -1236,24 +1441,27 @@ vmem_size(vmem_t *vm, int typemask)
 }
 
 /*
- * vmem_teardown1: free an arena's tags and hash table, and the arena
- * itself if vmem_create allocated it.  No locks, no checks.
+ * vmem_teardown1: take an arena's tags off it and free its hash table.
+ * With release, give the tags back to the static list and the vmembt pool
+ * and the arena's storage back to kmem if vmem_init allocated it; without,
+ * drop them (a machine being shut down, whose pool and kmem memory goes
+ * with it).  No arena lock, no checks.
  */
 static void
-vmem_teardown1(vmem_t *vm)
+vmem_teardown1(vmem_t *vm, bool release)
 {
-	struct nbm_machine *m = vm->vm_machine;
+	struct nbm_vmem_state *vs = vm->vm_machine->m_vmem;
 	bt_t *bt;
 
 	while ((bt = TAILQ_FIRST(&vm->vm_seglist)) != NULL) {
 		TAILQ_REMOVE(&vm->vm_seglist, bt, bt_seglist);
-		if ((bt->bt_flags & BT_F_PRIVATE) == 0)
-			vmem_btag_put(m, bt);
+		if (release)
+			vmem_btag_put(vs, bt);
 	}
 	while ((bt = LIST_FIRST(&vm->vm_freetags)) != NULL) {
 		LIST_REMOVE(bt, bt_freelist);
-		if ((bt->bt_flags & BT_F_PRIVATE) == 0)
-			vmem_btag_put(m, bt);
+		if (release)
+			vmem_btag_put(vs, bt);
 	}
 	vm->vm_nfreetags = 0;
 	if (vm->vm_hashlist != &vm->vm_hash0)
@@ -1261,12 +1469,13 @@ vmem_teardown1(vmem_t *vm)
 		    sizeof(*vm->vm_hashlist) * vm->vm_hashsize);
 	vm->vm_hashlist = &vm->vm_hash0;
 	vm->vm_hashsize = 1;
-	if (vm->vm_alloced)
-		xfree(vm, sizeof(*vm));
+	if (release && vm->vm_alloced)
+		kmem_free(vm, sizeof(*vm));
 }
 
 /*
- * vmem_destroy1: check that no segment is busy, then free the arena.
+ * vmem_destroy1: destroy the quantum caches, check that no segment is
+ * busy, then free the arena.
  */
 static void
 vmem_destroy1(vmem_t *vm)
@@ -1285,12 +1494,12 @@ vmem_destroy1(vmem_t *vm)
 	VMEM_UNLOCK(vm);
 	cv_destroy(&vm->vm_cv);
 	mutex_destroy(&vm->vm_lock);
-	vmem_teardown1(vm);
+	vmem_teardown1(vm, true);
 }
 
 /*
  * vmem_init: initialise an arena in caller storage, or in storage of its
- * own when vm is NULL.
+ * own when vm is NULL (kmem_alloc: only once kmem(9) is up).
  *
  * => quantum a power of 2; exactly one of VM_SLEEP/VM_NOSLEEP.
  * => VM_PRIVTAGS: size must be 0; give tags with vmem_add_bts() before
@@ -1324,7 +1533,13 @@ vmem_init(vmem_t *vm, const char *name, vmem_addr_t base, vmem_size_t size,
 		nbm_panic(m, "vmem_init: %s: vmem is not bootstrapped", name);
 
 	if (vm == NULL) {
-		vm = xmalloc(sizeof(*vm), flags);
+		/* Before kmem_init, NetBSD's boot arenas are static too. */
+		if (__predict_false(m->m_kmem == NULL)) {
+			nbm_panic(m, "vmem_create: %s: kmem is not up yet; "
+			    "give vmem_init storage", name);
+		}
+		vm = kmem_alloc(sizeof(*vm),
+		    (flags & VM_SLEEP) != 0 ? KM_SLEEP : KM_NOSLEEP);
 		if (vm == NULL)
 			return NULL;
 		alloced = true;
@@ -1616,27 +1831,143 @@ nbm_vmem_teardown(vmem_t *vm)
 {
 
 	LIST_REMOVE(vm, vm_alllist);
-	vmem_teardown1(vm);
+	vmem_teardown1(vm, false);
+}
+
+/*
+ * nbm_vmem_btag_evcnt: the event counters of group "vmem": static_bt_count
+ * (static boot tags created) and static_bt_inuse (those in arenas now).
+ */
+void
+nbm_vmem_btag_evcnt(struct nbm_machine *m, uint64_t *countp,
+    uint64_t *inusep)
+{
+	struct nbm_vmem_state *vs = m->m_vmem;
+
+	mutex_enter(&vs->vms_btag_lock);
+	*countp = vs->vms_static_bt_count;
+	*inusep = vs->vms_static_bt_inuse;
+	mutex_exit(&vs->vms_btag_lock);
 }
 
 /* ---- boot */
 
 /*
- * vmem_bootstrap: set up the machine's arena list (NetBSD's
- * vmem_bootstrap() sets up the global one and its boot tags).
+ * Import functions.  NetBSD casts vmem_alloc, vmem_free and
+ * uvm_km_kmem_alloc/free to the import types; these keep them honest.
+ */
+int
+nbm_vmem_import(void *arg, vmem_size_t size, vm_flag_t flags,
+    vmem_addr_t *addrp)
+{
+
+	return vmem_alloc(arg, size, flags, addrp);
+}
+
+void
+nbm_vmem_release(void *arg, vmem_addr_t addr, vmem_size_t size)
+{
+
+	vmem_free(arg, addr, size);
+}
+
+static int
+vmem_meta_import(void *arg, vmem_size_t size, vm_flag_t flags,
+    vmem_addr_t *addrp)
+{
+
+	return uvm_km_kmem_alloc(arg, size, flags, addrp);
+}
+
+static void
+vmem_meta_release(void *arg, vmem_addr_t addr, vmem_size_t size)
+{
+
+	uvm_km_kmem_free(arg, addr, size);
+}
+
+/*
+ * pool_page_alloc_vmem_meta, pool_page_free_vmem_meta: the allocator of
+ * the vmembt pool (pool_allocator_vmem_meta): pages of kmem_meta_arena,
+ * allocated with VM_POPULATING so that their tags come from the reserves.
+ */
+static void *
+pool_page_alloc_vmem_meta(struct pool *pp, int flags)
+{
+	const vm_flag_t vflags = (flags & PR_WAITOK) ? VM_SLEEP : VM_NOSLEEP;
+	vmem_addr_t va;
+	int ret;
+
+	ret = vmem_alloc(pp->pr_machine->m_kmem_meta_arena,
+	    pp->pr_alloc->pa_pagesz, vflags | VM_INSTANTFIT | VM_POPULATING,
+	    &va);
+	return ret != 0 ? NULL : (void *)va;
+}
+
+static void
+pool_page_free_vmem_meta(struct pool *pp, void *v)
+{
+
+	vmem_free(pp->pr_machine->m_kmem_meta_arena, (vmem_addr_t)v,
+	    pp->pr_alloc->pa_pagesz);
+}
+
+/*
+ * vmem_subsystem_init: create the meta arenas over kmem_arena vm, in the
+ * vmem state's storage, and the boundary-tag pool "vmembt" (spec 1.8,
+ * 1.14): kmem_va_meta_arena "vmem-va" imports 16x from vm,
+ * kmem_meta_arena "vmem-meta" imports VA and wired pages from vmem-va.
+ * From here on, tag refills use the pool once the static tags are gone.
+ *
+ * => called once at boot, by uvm_km_bootstrap, with vm the kmem arena.
+ */
+void
+vmem_subsystem_init(vmem_t *vm)
+{
+	struct nbm_machine *m = vm->vm_machine;
+	struct nbm_vmem_state *vs = m->m_vmem;
+
+	m->m_kmem_va_meta_arena = vmem_init(&vs->vms_va_meta_store, "vmem-va",
+	    0, 0, m->m_pagesize, nbm_vmem_import, nbm_vmem_release,
+	    vm, 0, VM_NOSLEEP | VM_BOOTSTRAP | VM_LARGEIMPORT, IPL_VM);
+	m->m_kmem_meta_arena = vmem_init(&vs->vms_meta_store, "vmem-meta", 0,
+	    0, m->m_pagesize, vmem_meta_import, vmem_meta_release,
+	    m->m_kmem_va_meta_arena, 0, VM_NOSLEEP | VM_BOOTSTRAP, IPL_VM);
+
+	vs->vms_btag_allocator.pa_alloc = pool_page_alloc_vmem_meta;
+	vs->vms_btag_allocator.pa_free = pool_page_free_vmem_meta;
+	vs->vms_btag_allocator.pa_pagesz = 0;
+	pool_init(&vs->vms_btag_pool, sizeof(bt_t), COHERENCY_UNIT, 0,
+	    PR_PHINPAGE, "vmembt", &vs->vms_btag_allocator, IPL_VM);
+	vs->vms_btag_pool_ready = true;
+}
+
+
+/*
+ * vmem_bootstrap: set up the machine's arena list and put its
+ * STATIC_BT_COUNT boot tags on the static list (NetBSD's vmem_bootstrap(),
+ * run by the first vmem_init, does the same with the global ones).
  */
 static int
 vmem_bootstrap(struct nbm_machine *m)
 {
 	struct nbm_vmem_state *vs;
+	size_t i;
 
 	vs = calloc(1, sizeof(*vs));
 	if (vs == NULL)
 		return ENOMEM;
 	mutex_init(&vs->vms_lock, MUTEX_DEFAULT, IPL_NONE);
 	LIST_INIT(&vs->vms_list);
-	mutex_init(&vs->vms_btlock, MUTEX_SPIN, IPL_VM);
-	LIST_INIT(&vs->vms_btstash);
+	mutex_init(&vs->vms_btag_lock, MUTEX_DEFAULT, IPL_VM);
+	mutex_init(&vs->vms_btag_refill_lock, MUTEX_DEFAULT, IPL_VM);
+	LIST_INIT(&vs->vms_btag_freelist);
+	for (i = STATIC_BT_COUNT; i-- > 0;) {
+		LIST_INSERT_HEAD(&vs->vms_btag_freelist,
+		    &vs->vms_static_bts[i], bt_freelist);
+		vs->vms_btag_freelist_count++;
+		vs->vms_static_bt_count++;
+	}
 	m->m_vmem = vs;
 	return 0;
 }
@@ -1651,16 +1982,11 @@ vmem_shutdown(struct nbm_machine *m)
 {
 	struct nbm_vmem_state *vs = m->m_vmem;
 	vmem_t *vm;
-	bt_t *bt;
 
 	if (vs == NULL)
 		return;
 	while ((vm = LIST_FIRST(&vs->vms_list)) != NULL)
 		nbm_vmem_teardown(vm);
-	while ((bt = LIST_FIRST(&vs->vms_btstash)) != NULL) {
-		LIST_REMOVE(bt, bt_freelist);
-		free(bt);
-	}
 	m->m_vmem = NULL;
 	free(vs);
 }

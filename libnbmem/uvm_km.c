@@ -3,9 +3,10 @@
  * path of the kmem arenas, and the arenas NetBSD builds at boot.
  *
  * Models sys/uvm/uvm_km.c 1.165 (uvm_km_bootstrap, uvm_km_alloc,
- * uvm_km_free, uvm_km_kmem_alloc, uvm_km_kmem_free, kmeminit_nkmempages)
- * and vmem_subsystem_init() of sys/kern/subr_vmem.c 1.118; see the spec
- * (spec-vmem-extent-uvmkm.md) sections 1.14 and 3.
+ * uvm_km_free, uvm_km_kmem_alloc, uvm_km_kmem_free, kmeminit_nkmempages);
+ * vmem_subsystem_init(), which builds the meta arenas, is in subr_vmem.c
+ * as in NetBSD.  See the spec (spec-vmem-extent-uvmkm.md) sections 1.14
+ * and 3.
  *
  * Layout of a machine's kernel VA (one host reservation, host.c):
  *
@@ -62,41 +63,9 @@ struct vm_map {
 
 struct nbm_uvmkm_state {
 	struct vm_map	uk_kernel_map;		/* kernel_map */
+	struct vmem	uk_kmem_arena_store;	/* kmem_arena's storage */
+	struct vmem	uk_kmem_va_arena_store;	/* kmem_va_arena's storage */
 };
-
-/*
- * Import functions of the chained arenas.  NetBSD casts vmem_alloc and
- * vmem_free to the import types; small wrappers keep the types honest.
- */
-static int
-uvm_km_vmem_import(void *arg, vmem_size_t size, vm_flag_t flags,
-    vmem_addr_t *addrp)
-{
-
-	return vmem_alloc(arg, size, flags, addrp);
-}
-
-static void
-uvm_km_vmem_release(void *arg, vmem_addr_t addr, vmem_size_t size)
-{
-
-	vmem_free(arg, addr, size);
-}
-
-static int
-uvm_km_meta_import(void *arg, vmem_size_t size, vm_flag_t flags,
-    vmem_addr_t *addrp)
-{
-
-	return uvm_km_kmem_alloc(arg, size, flags, addrp);
-}
-
-static void
-uvm_km_meta_release(void *arg, vmem_addr_t addr, vmem_size_t size)
-{
-
-	uvm_km_kmem_free(arg, addr, size);
-}
 
 /*
  * kmeminit_nkmempages: size of the kmem arena in pages.  amd64 defines
@@ -161,22 +130,22 @@ uvm_km_bootstrap(struct nbm_machine *m)
 	if (pool_subsystem_init != NULL)
 		pool_subsystem_init();
 
-	m->m_kmem_arena = vmem_create("kmem", m->m_kmembase, m->m_kmemsize,
-	    m->m_pagesize, NULL, NULL, NULL, 0, VM_NOSLEEP | VM_BOOTSTRAP,
-	    IPL_VM);
+	/*
+	 * kmem(9) is not up yet: the boot arenas live in static storage, as
+	 * NetBSD's kmem_arena_store and kmem_va_arena_store do.  kva gets its
+	 * quantum caches (pools "kva-<size>") here already: pools work from
+	 * pool_subsystem_init on, taking their own memory from vmem-meta.
+	 */
+	m->m_kmem_arena = vmem_init(&uk->uk_kmem_arena_store, "kmem",
+	    m->m_kmembase, m->m_kmemsize, m->m_pagesize, NULL, NULL, NULL, 0,
+	    VM_NOSLEEP | VM_BOOTSTRAP, IPL_VM);
 	if (m->m_kmem_arena == NULL)
 		return ENOMEM;
-	/* vmem_subsystem_init(kmem_arena) */
-	m->m_kmem_va_meta_arena = vmem_create("vmem-va", 0, 0, m->m_pagesize,
-	    uvm_km_vmem_import, uvm_km_vmem_release, m->m_kmem_arena, 0,
-	    VM_NOSLEEP | VM_BOOTSTRAP | VM_LARGEIMPORT, IPL_VM);
-	m->m_kmem_meta_arena = vmem_create("vmem-meta", 0, 0, m->m_pagesize,
-	    uvm_km_meta_import, uvm_km_meta_release, m->m_kmem_va_meta_arena,
-	    0, VM_NOSLEEP | VM_BOOTSTRAP, IPL_VM);
+	vmem_subsystem_init(m->m_kmem_arena);
 	qcache = (m->m_kmemsize < (64UL << 20) ? 4 : 16) * m->m_pagesize;
-	m->m_kmem_va_arena = vmem_create("kva", 0, 0, m->m_pagesize,
-	    uvm_km_vmem_import, uvm_km_vmem_release, m->m_kmem_arena, qcache,
-	    VM_NOSLEEP, IPL_VM);
+	m->m_kmem_va_arena = vmem_init(&uk->uk_kmem_va_arena_store, "kva", 0,
+	    0, m->m_pagesize, nbm_vmem_import, nbm_vmem_release,
+	    m->m_kmem_arena, qcache, VM_NOSLEEP, IPL_VM);
 	if (m->m_kmem_va_meta_arena == NULL || m->m_kmem_meta_arena == NULL ||
 	    m->m_kmem_va_arena == NULL)
 		return ENOMEM;
@@ -193,7 +162,13 @@ uvm_km_fini(struct nbm_machine *m)
 		nbm_pool_fini(m);
 	if (uk == NULL)
 		return;
-	/* The arenas themselves are freed with the vmem state. */
+	/* kmem and kva live in uk; the meta arenas in the vmem state. */
+	if (m->m_kmem_va_arena != NULL)
+		nbm_vmem_teardown(m->m_kmem_va_arena);
+	if (m->m_kmem_arena != NULL)
+		nbm_vmem_teardown(m->m_kmem_arena);
+	m->m_kmem_va_arena = m->m_kmem_arena = NULL;
+	m->m_kmem_meta_arena = m->m_kmem_va_meta_arena = NULL;
 	TAILQ_FOREACH_SAFE(me, &uk->uk_kernel_map.vm_entries, me_link, next)
 		free(me);
 	free(uk);

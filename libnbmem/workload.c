@@ -52,6 +52,7 @@
 #include "subr_pool_impl.h"
 
 #include <nbmem/bus.h>
+#include <nbmem/inspect.h>
 #include <nbmem/extent.h>
 #include <nbmem/lwp.h>
 
@@ -2401,26 +2402,9 @@ nbm_workload_finish(struct nbm_wlrun *w, struct nbm_workload_progress *final)
 }
 
 /*
- * Pools by name.
- *
- * TODO: these belong in subr_pool.c beside pool_init; they are here
- * because the pool code offers its list (ps_pool_head, under ps_head_lock)
- * and no lookup.  Moving them changes no caller.
+ * Pools by name: nbm_pool_lookup is subr_inspect.c's; a pool's cache
+ * comes with it.
  */
-struct pool *
-nbm_pool_lookup(struct nbm_machine *m, const char *wchan)
-{
-	struct nbm_pool_state *ps = pool_state_of(m);
-	struct pool *pp;
-
-	mutex_enter(&ps->ps_head_lock);
-	TAILQ_FOREACH(pp, &ps->ps_pool_head, pr_poollist)
-		if (strcmp(pp->pr_wchan, wchan) == 0)
-			break;
-	mutex_exit(&ps->ps_head_lock);
-	return pp;
-}
-
 pool_cache_t
 nbm_pool_cache_lookup(struct nbm_machine *m, const char *wchan)
 {

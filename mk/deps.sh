@@ -32,6 +32,10 @@ check_prog jq jq
 check_prog sqlite3 sqlite3
 /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 ||
 	missing="$missing python3-jsonschema"
+# nbmemctl's tests (tests/cli/): tmux drives the live view, xmllint checks
+# that plots are well-formed SVG.
+check_prog tmux tmux
+check_prog xmllint libxml2-utils
 
 [ -z "$missing" ] && exit 0
 

@@ -10,6 +10,13 @@
  * runs a fixed number of pairs, or fewer if they take longer than its time
  * budget, after a warm-up of the same length.
  *
+ * The arena's boundary tags come from the "vmembt" pool, whose pages are
+ * simulated kernel memory (vmem-meta): 10^6 live segments and their free
+ * neighbours take some 1.5 million tags of 64 bytes, so the machine gets
+ * 512 MiB of RAM.  The last columns show how often the timed pairs went
+ * to that pool (pool_get + pool_put per pair: the rest is served by the
+ * arena's tag cache) and the pool's pages at the end of the case.
+ *
  * Target: instant-fit with 10^6 live segments within 1.5x the cost at 10^2.
  * Output: one table line per case, the ratio to the 10^2 case of the same
  * strategy, and whether the target was met.  This is a benchmark, not a
@@ -83,9 +90,26 @@ churn(vmem_t *vm, struct live *lv, size_t nlive, vm_flag_t strat,
 	return i;
 }
 
-static double
-run_case(vm_flag_t strat, size_t nlive, struct nbm_vmem_stat *st)
+/* The vmembt pool's record (kern.pool). */
+static struct pool_sysctl
+btpool(struct nbm_machine *m)
 {
+	static struct pool_sysctl ps[256];
+	size_t i, n;
+
+	n = nbm_pool_sysctl(m, ps, __arraycount(ps));
+	for (i = 0; i < n && i < __arraycount(ps); i++)
+		if (strcmp(ps[i].pr_wchan, "vmembt") == 0)
+			return ps[i];
+	fprintf(stderr, "bench_vmem: no vmembt pool\n");
+	exit(1);
+}
+
+static double
+run_case(struct nbm_machine *m, vm_flag_t strat, size_t nlive,
+    struct nbm_vmem_stat *st, double *poolops, uint64_t *btpages)
+{
+	struct pool_sysctl bt0, bt1;
 	uint64_t rs = 0x5eed0000 + nlive, pairs, ns;
 	struct live *lv;
 	vmem_t *vm;
@@ -108,7 +132,12 @@ run_case(vm_flag_t strat, size_t nlive, struct nbm_vmem_stat *st)
 	}
 	/* Warm-up: let the free segments reach their steady state. */
 	pairs = churn(vm, lv, nlive, strat, PAIRS, &rs, &ns);
+	bt0 = btpool(m);
 	pairs = churn(vm, lv, nlive, strat, pairs, &rs, &ns);
+	bt1 = btpool(m);
+	*poolops = (double)(bt1.pr_nget - bt0.pr_nget + bt1.pr_nput -
+	    bt0.pr_nput) / (double)pairs;
+	*btpages = bt1.pr_npages;
 	nbm_vmem_getstat(vm, st);
 	for (i = 0; i < nlive; i++)
 		vmem_free(vm, lv[i].l_addr, lv[i].l_size);
@@ -131,13 +160,14 @@ main(void)
 	struct nbm_vmem_stat st;
 	struct nbm_machine *m;
 	struct nbm_config cfg;
-	double ns[2][3];
+	double ns[2][3], poolops;
+	uint64_t btpages;
 	size_t s, n;
 	int error;
 
 	nbm_config_init(&cfg);
 	cfg.ncpu = 1;
-	cfg.physmem = 16ULL << 20;
+	cfg.physmem = 512ULL << 20;
 	if ((error = nbm_machine_boot(&cfg, &m)) != 0) {
 		fprintf(stderr, "bench_vmem: boot: %s\n", nbm_boot_error());
 		return 1;
@@ -146,15 +176,17 @@ main(void)
 
 	printf("vmem_alloc + vmem_free pairs: sizes 1..%d quanta of %d, a "
 	    "random live segment freed\n", MAXQ, QUANTUM);
-	printf("%-12s %8s %9s %7s %8s %10s\n", "strategy", "live",
-	    "ns/pair", "ratio", "hash", "free segs");
+	printf("%-12s %8s %9s %7s %8s %10s %10s %9s\n", "strategy", "live",
+	    "ns/pair", "ratio", "hash", "free segs", "tagpool/p", "tagpages");
 	for (s = 0; s < __arraycount(strats); s++) {
 		for (n = 0; n < __arraycount(nlives); n++) {
-			ns[s][n] = run_case(strats[s].flag, nlives[n], &st);
+			ns[s][n] = run_case(m, strats[s].flag, nlives[n], &st,
+			    &poolops, &btpages);
 			printf("%-12s %8zu %9.1f %7.2f %8" PRIu64 " %10" PRIu64
-			    "\n", strats[s].name, nlives[n], ns[s][n],
-			    ns[s][n] / ns[s][0], st.vs_hashsize,
-			    st.vs_nsegs_free);
+			    " %10.3f %9" PRIu64 "\n", strats[s].name,
+			    nlives[n], ns[s][n], ns[s][n] / ns[s][0],
+			    st.vs_hashsize, st.vs_nsegs_free, poolops,
+			    btpages);
 			fflush(stdout);
 		}
 	}

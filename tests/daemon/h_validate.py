@@ -21,7 +21,10 @@ import sys
 
 import jsonschema
 
-SEMANTIC = {"machine.boot", "history.export"}
+SEMANTIC = {"machine.boot", "history.export", "pool.create", "pool.setlowat",
+            "pool.prime", "intr.add", "intr.set", "debug.hold",
+            "debug.kmem_wrongfree", "workload.start", "trace.start",
+            "trace.replay"}
 
 
 def load(schemadir):

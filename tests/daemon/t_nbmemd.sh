@@ -176,6 +176,14 @@ expect()
 	    fail "expected $1 of: $(echo $2)"
 }
 
+# expects JQ-FILTER JSON: require the filter to hold of the array of all
+# the lines (jq -s), for conditions on the notifications before a response.
+expects()
+{
+	echo "$2" | jq -s -e "$1" >/dev/null ||
+	    fail "expected $1 of: $(echo $2)"
+}
+
 sql()
 {
 	sqlite3 -batch "$PWD/db/nbmemd.db" "$@"
@@ -212,12 +220,12 @@ hello_body()
 	local out m accepted schema p
 
 	start_daemon
-	ok hello '{"client":"t_nbmemd","protocol":1}'
-	expect '.result.protocol == 1 and .result.readonly == false' "$out"
+	ok hello '{"client":"t_nbmemd","protocol":2}'
+	expect '.result.protocol == 2 and .result.readonly == false' "$out"
 	expect '.result.methods | index("debug.panic") != null' "$out"
 	expect '.result.daemon | startswith("nbmemd ")' "$out"
-	err version-mismatch hello '{"protocol":2}'
-	expect '.error.data.daemon == 1 and .error.data.client == 2' "$out"
+	err version-mismatch hello '{"protocol":1}'
+	expect '.error.data.daemon == 2 and .error.data.client == 1' "$out"
 	expect '.error.message | contains("hint")' "$out"
 	err bad-params hello '{"protocol":"one"}'
 	expect '.error.data.field == "params.protocol"' "$out"
@@ -327,21 +335,27 @@ stats_body()
 
 	start_daemon
 	ok stats.snapshot
-	expect '.result.run == 1 and .result.uvmexp.pagesize == 4096' "$out"
-	expect '.result.uvmexp.npages == 65536 and .result.uvmexp.free <= 65536' "$out"
-	ok stats.snapshot '{"sections":["uvmexp"]}'
-	expect '.result | has("uvmexp")' "$out"
-	err bad-params stats.snapshot '{"sections":["pools"]}'
+	expect '.result.run == 1 and .result.machine.pagesize == 4096' "$out"
+	expect '.result.machine.npages == 65536 and .result.machine.free <= 65536' "$out"
+	expect '.result.machine.ncpu == 4' "$out"
+	expect '[.result.pools[] | select(.wchan == "kmem-00064")] | length == 1' "$out"
+	expect '[.result.caches[] | select(.wchan == "kmem-00064")] | length == 4' "$out"
+	expect '[.result.vmem[] | select(.name == "kmem")] | length == 1' "$out"
+	expect '[.result.extents[] | select(.name == "ioport")] | length == 1' "$out"
+	expect '.result.intr == []' "$out"
+	ok stats.snapshot '{"sections":["machine","pools"]}'
+	expect '.result | has("machine") and has("pools") and (has("caches") | not)' "$out"
+	err bad-params stats.snapshot '{"sections":["uvmexp"]}'
 	expect '.error.data.field == "params.sections[0]"' "$out"
-	expect '.error.message | contains("accepted: uvmexp")' "$out"
-	err bad-params stats.snapshot '{"sections":"uvmexp"}'
+	expect '.error.message | contains("accepted: machine, pools, caches, vmem, extents, intr")' "$out"
+	err bad-params stats.snapshot '{"sections":"machine"}'
 
 	# Three notifications on the subscribing connection; a subscription
 	# ended on its own connection.
 	out=$(req stats.subscribe '{"interval":0.05}' | rpc -n 3) ||
 	    atf_fail "subscription: $(echo $out)"
 	expect 'select(.method == "stats.update") | .params.subscription == 1 and .params.state == "up"' "$out"
-	expect 'select(.method == "stats.update") | .params.snapshot.uvmexp.pagesize == 4096' "$out"
+	expect 'select(.method == "stats.update") | .params.snapshot.machine.pagesize == 4096' "$out"
 	out=$( (req stats.subscribe '{"interval":10}'
 	    req stats.unsubscribe '{"subscription":2}') | rpc)
 	expect 'select(.id == '"$(cat ids)"') | .result.subscription == 2' "$out"
@@ -409,14 +423,14 @@ history_body()
 	[ "$rows" -eq "$n" ] || atf_fail "export: $rows rows, $n samples"
 	[ "$chunks" -eq $(((n + 1) / 2)) ] || atf_fail "export: $chunks chunks"
 	expect 'select(has("result")) | .result.rows == '"$n"' and .result.chunks == '"$chunks" "$out"
-	expect 'select(has("result")) | .result.columns[0:5] == ["sample","run","time","uptime_ns","pagesize"]' "$out"
+	expect 'select(has("result")) | .result.columns[0:6] == ["sample","run","time","uptime_ns","ncpu","pagesize"]' "$out"
 	echo "$out" | tail -1 | jq -e 'has("result")' >/dev/null ||
 	    atf_fail "the export's response is not last"
 	out=$(req history.export '{"table":"events","run":1}' | rpc)
 	expect 'select(has("result")) | .result.table == "events" and .result.rows >= 2' "$out"
 	out=$(req history.export '{"since":0,"until":1}' | rpc)
 	expect '.result.rows == 0 and .result.chunks == 0' "$out"
-	err bad-params history.export '{"table":"pools"}'
+	err bad-params history.export '{"table":"uvmexp"}'
 	err bad-params history.export '{"since":10,"until":5}'
 	err bad-params history.export '{"chunk":0}'
 	err no-such-run history.export '{"run":5}'
@@ -484,7 +498,7 @@ malformed_body()
 	# CRLF is accepted.
 	out=$(printf '{"jsonrpc":"2.0","method":"hello"}\n\n \r\n{"jsonrpc":"2.0","id":110,"method":"hello"}\r\n' | rpc -r -c 1)
 	[ "$(echo "$out" | wc -l)" -eq 1 ] || atf_fail "notification answered: $(echo $out)"
-	expect '.id == 110 and .result.protocol == 1' "$out"
+	expect '.id == 110 and .result.protocol == 2' "$out"
 
 	# Binary garbage: each line is answered with an error, then EOF.
 	head -c 65536 /dev/urandom > garbage
@@ -541,7 +555,7 @@ readonly_head()
 }
 readonly_body()
 {
-	local out m
+	local out m all ro
 
 	start_daemon -r "$PWD/run/ro.sock"
 	[ "$(stat -c %a run)" = 700 ] || atf_fail "run: mode $(stat -c %a run)"
@@ -561,12 +575,40 @@ readonly_body()
 	out=$(req history.export | rpc)
 	expect 'select(has("result")) | .result.table == "machine"' "$out"
 	out=$(req stats.subscribe '{"interval":0.05}' | rpc -n 1)
+	for m in pool.list cache.list kmem.stats vmem.list extent.list \
+	    intr.list; do
+		ok $m
+	done
+	ok pool.show '{"name":"kmem-00064"}'
+	ok cache.show '{"name":"kmem-00064"}'
+	ok vmem.show '{"name":"kmem"}'
+	ok extent.show '{"name":"ioport"}'
+	out=$(req stats.subscribe '{"interval":0.05}' | rpc -n 1)
 	for m in machine.boot machine.shutdown daemon.shutdown debug.panic \
 	    debug.crash debug.hang; do
 		err denied $m
 		expect '.error.code == -32001' "$out"
 	done
+	# Every method the read-only socket does not list is denied there,
+	# with or without parameters, before anything is checked or done.
 	unset RPC_SOCK
+	ok hello
+	all=$(echo "$out" | jq -r '.result.methods[]')
+	RPC_SOCK=$PWD/run/ro.sock
+	export RPC_SOCK
+	ok hello
+	ro=$out
+	for m in $all; do
+		echo "$ro" | jq -e --arg m $m '.result.methods | index($m)' \
+		    >/dev/null && continue
+		err denied $m '{"name":"kmem-00064","pool":"kmem-00064"}'
+		err denied $m
+	done
+	unset RPC_SOCK
+	ok pool.list
+	expect '.result.owned == []' "$out"
+	ok intr.list
+	expect '.result.sources == []' "$out"
 	state_is up || atf_fail "a denied method changed the machine"
 	validate
 	stop_daemon
@@ -584,7 +626,7 @@ concurrent_head()
 }
 concurrent_body()
 {
-	local out i pid n0 n1
+	local out i pid pa pb n0 n1
 
 	cat > conf.json <<-'EOF2'
 	{ "recorder": { "interval": 0.05 },
@@ -604,6 +646,46 @@ concurrent_body()
 	done
 	wait $pid || atf_fail "the subscriber did not get its notifications"
 	cat sub.out >> received.log
+
+	# Two clients at once, one making pools, one listing them, while a
+	# third subscribes to the pools.
+	ok pool.create '{"name":"c0","size":32}'
+	req stats.subscribe '{"interval":0.02,"sections":["pools"]}' > sub.in
+	cat sub.in >> requests.log
+	"$h_rpc" -s "$sock" -n 30 -t 60 < sub.in > sub.out &
+	pid=$!
+	i=1
+	while [ $i -le 9 ]; do
+		printf '{"jsonrpc":"2.0","id":%d,"method":"pool.create","params":{"name":"c%d","size":%d,"cache":true}}\n' \
+		    $((5000 + i)) $i $((i * 16))
+		printf '{"jsonrpc":"2.0","id":%d,"method":"pool.show","params":{"name":"c%d"}}\n' \
+		    $((5100 + i)) $i
+		i=$((i + 1))
+	done > a.in
+	i=1
+	while [ $i -le 30 ]; do
+		printf '{"jsonrpc":"2.0","id":%d,"method":"pool.list"}\n' $((6000 + i))
+		i=$((i + 1))
+	done > b.in
+	cat a.in b.in >> requests.log
+	"$h_rpc" -s "$sock" -t 60 < a.in > a.out &
+	pa=$!
+	"$h_rpc" -s "$sock" -t 60 < b.in > b.out &
+	pb=$!
+	wait $pa || atf_fail "client a"
+	wait $pb || atf_fail "client b"
+	wait $pid || atf_fail "the pool subscriber"
+	cat a.out b.out sub.out >> received.log
+	[ "$(jq -s '[.[] | select(has("result"))] | length' a.out)" -eq 18 ] ||
+	    atf_fail "client a: $(cat a.out)"
+	[ "$(jq -s '[.[] | select(has("result"))] | length' b.out)" -eq 30 ] ||
+	    atf_fail "client b"
+	[ "$(jq -s '[.[] | select(.method == "stats.update") | .params.snapshot.pools | map(.wchan) | index("c0") != null] | all' sub.out)" = true ] ||
+	    atf_fail "an update without pool c0"
+	[ "$(jq -s '[.[] | select(.method == "stats.update") | .params.snapshot | keys] | unique' sub.out | jq -c .)" = '[["pools","run","time","uptime_ns"]]' ] ||
+	    atf_fail "updates with other sections"
+	ok pool.list
+	expect '.result.owned | sort == ["c0","c1","c2","c3","c4","c5","c6","c7","c8","c9"]' "$out"
 
 	# A subscriber that does not read: dropped once 64 KiB pile up.
 	n0=$(sql 'SELECT count(*) FROM samples')
@@ -681,6 +763,534 @@ panic_body()
 }
 panic_cleanup() { common_cleanup; }
 
+atf_test_case pools cleanup
+pools_head()
+{
+	atf_set descr "pool.* and cache.*, kmem.stats: success and error" \
+	    "paths; a hard-limit warning recorded as an event"
+	atf_set require.progs "jq sqlite3"
+}
+hardlimit_recorded()
+{
+	[ "$(sql "SELECT count(*) FROM events WHERE type = 'hardlimit' AND subject = 'foo'")" -ge 1 ]
+}
+pools_body()
+{
+	local out
+
+	echo '{"recorder":{"interval":0.05}}' > conf.json
+	start_daemon -f conf.json
+	ok pool.list
+	expect '[.result.pools[] | select(.wchan == "kmem-00064")] | length == 1' "$out"
+	expect '.result.owned == []' "$out"
+	ok pool.show '{"name":"kmem-00064"}'
+	expect '.result.pool.size == 64 and .result.owned == false' "$out"
+	expect '.result.cache.groupsize == 15 and (.result.cpus | length) == 4' "$out"
+	expect '.result.geometry.itemsperpage == .result.pool.itemsperpage and .result.geometry.ipl == "vm"' "$out"
+	expect '.result.geometry.header == "in-page" and .result.geometry.allocator == "kmem"' "$out"
+	err no-such-pool pool.show '{"name":"nope"}'
+	err bad-params pool.show '{"name":"a-name-far-too-long"}'
+	err bad-params pool.show
+
+	# A pool cache with a hard limit and its warning.
+	ok pool.create '{"name":"foo","size":100,"cache":true,"hardlimit":10,"warning":"foo: hard limit reached","ratecap":0}'
+	expect '.result.owned == true and .result.pool.size == 104' "$out"
+	expect '.result.geometry.hardlimit == 10 and .result.geometry.warning == "foo: hard limit reached"' "$out"
+	expect '.result.cache.groupsize == 15 and (.result.cpus | length) == 4' "$out"
+	err exists pool.create '{"name":"foo","size":64}'
+	err exists pool.create '{"name":"kmem-00064","size":64}'
+	err bad-params pool.create '{"name":"bad","size":64,"align":48}'
+	expect '.error.data.field == "params.align"' "$out"
+	err bad-params pool.create '{"name":"bad","size":8000}'
+	expect '.error.data.field == "params.size"' "$out"
+	err bad-params pool.create '{"name":"bad","size":64,"flags":["PR_BOGUS"]}'
+	expect '.error.data.field == "params.flags[0]"' "$out"
+	err bad-params pool.create '{"name":"bad","size":64,"flags":["PR_LARGECACHE"]}'
+	err bad-params pool.create '{"name":"bad","size":64,"ipl":"bogus"}'
+	expect '.error.data.field == "params.ipl"' "$out"
+	err bad-params pool.create '{"name":"bad"}'
+	err bad-params pool.create '{"name":"bad","size":0}'
+	err bad-params pool.create '{"name":"bad","size":64,"lowat":2000000000}'
+	expect '.error.data.field == "params.lowat"' "$out"
+	err no-such-pool pool.show '{"name":"bad"}'
+	ok pool.list
+	expect '.result.owned == ["foo"]' "$out"
+
+	# Items out: a busy pool; past the hard limit: failures, a warning.
+	ok debug.hold '{"pool":"foo","count":12}'
+	expect '.result.held == 10 and .result.failed == 2' "$out"
+	wait_for "the hard-limit event" hardlimit_recorded
+	ok events.list '{"source":"machine"}'
+	expect '[.result.events[] | select(.type == "hardlimit" and .subject == "foo")][0].message == "foo: hard limit reached"' "$out"
+	err pool-busy pool.destroy '{"name":"foo"}'
+	expect '.error.message | contains("10 items out")' "$out"
+	ok debug.release '{"pool":"foo"}'
+	expect '.result.released == 10' "$out"
+	ok cache.show '{"name":"foo"}'
+	expect '.result.pool.nget >= 10 and ([.result.cpus[].hits] | add) >= 0' "$out"
+	ok cache.invalidate '{"name":"foo"}'
+	expect '.result.pool.cache_nfull == 0' "$out"
+	ok pool.destroy '{"name":"foo"}'
+	expect '.result.pool.wchan == "foo" and .result.pool.nout == 0' "$out"
+	err no-such-pool pool.show '{"name":"foo"}'
+	err not-owned pool.destroy '{"name":"kmem-00064"}'
+	err no-such-pool pool.destroy '{"name":"nope"}'
+
+	# A plain pool: watermarks, priming, reclaiming.
+	ok pool.create '{"name":"bar","size":256,"align":64,"ipl":"vm","flags":["PR_NOTOUCH"]}'
+	expect '.result.cache == null and .result.cpus == [] and .result.geometry.align == 64' "$out"
+	expect '.result.geometry.ipl == "vm" and (.result.geometry.flags | index("PR_NOTOUCH")) != null' "$out"
+	ok pool.setlowat '{"name":"bar","lowat":40}'
+	expect '.result.geometry.minitems == 40 and .result.pool.nitems >= 40' "$out"
+	ok pool.sethiwat '{"name":"bar","hiwat":100}'
+	expect '.result.geometry.maxitems == 100' "$out"
+	ok pool.sethardlimit '{"name":"bar","hardlimit":1000}'
+	expect '.result.pool.hardlimit == 1000 and .result.geometry.warning == null' "$out"
+	ok pool.prime '{"name":"bar","items":200}'
+	expect '.result.geometry.minpages >= 13 and .result.pool.npages >= 13' "$out"
+	err bad-params pool.prime '{"name":"bar","items":2000000000}'
+	expect '.error.data.field == "params.items"' "$out"
+	ok pool.reclaim '{"name":"bar"}'
+	expect '.result | has("reclaimed")' "$out"
+	err no-cache cache.show '{"name":"bar"}'
+	err no-cache cache.invalidate '{"name":"bar"}'
+	err no-such-pool cache.show '{"name":"nope"}'
+	err no-such-pool pool.setlowat '{"name":"nope","lowat":1}'
+	err bad-params pool.setlowat '{"name":"bar"}'
+	err bad-params pool.sethardlimit '{"name":"bar","hardlimit":0}'
+	err no-such-pool pool.prime '{"name":"nope","items":1}'
+	err no-such-pool pool.reclaim '{"name":"nope"}'
+	# Watermarks of a kernel pool may be changed, as kernel code may.
+	ok pool.sethiwat '{"name":"kmem-00064","hiwat":640}'
+	expect '.result.geometry.maxitems == 640 and .result.owned == false' "$out"
+
+	ok cache.list
+	expect '[.result.caches[] | select(.wchan == "kmem-00064")] | length == 1' "$out"
+	expect '[.result.caches[] | select(.wchan == "bar")] | length == 0' "$out"
+	expect '[.result.cpus[] | select(.wchan == "kmem-00064")] | length == 4' "$out"
+	ok cache.invalidate '{"name":"kmem-00064"}'
+	ok kmem.stats
+	expect '[.result.classes[] | select(.wchan == "kmem-00064")] | length == 1' "$out"
+	expect '.result.large.nclasses >= 1 and .result.large.nlarge_alloc >= 0' "$out"
+	err bad-params kmem.stats '{"x":1}'
+	err bad-params debug.kmem_wrongfree
+	expect '.error.message | contains("KMEM_SIZE")' "$out"
+
+	ok machine.shutdown
+	err machine-down pool.list
+	err machine-down pool.create '{"name":"foo","size":64}'
+	validate
+	stop_daemon
+}
+pools_cleanup() { common_cleanup; }
+
+atf_test_case spaces cleanup
+spaces_head()
+{
+	atf_set descr "vmem.list, vmem.show with the segment map," \
+	    "extent.list, extent.show with the regions and extent_print"
+	atf_set require.progs "jq"
+}
+spaces_body()
+{
+	local out
+
+	start_daemon
+	ok vmem.list
+	expect '[.result.arenas[].name] | index("kmem") != null' "$out"
+	ok vmem.show '{"name":"kmem"}'
+	expect '.result.arena.name == "kmem" and .result.nsegments == (.result.segments | length)' "$out"
+	expect '.result.segments[0].type == "static-span" or .result.segments[0].type == "span"' "$out"
+	expect '([.result.segments[] | select(.type == "busy" or .type == "free") | .size] | add) == .result.arena.size' "$out"
+	ok vmem.show '{"name":"kmem","limit":1}'
+	expect '(.result.segments | length) == 1 and .result.nsegments >= 2' "$out"
+	err no-such-arena vmem.show '{"name":"nope"}'
+	err bad-params vmem.show '{"limit":1}'
+	ok extent.list
+	expect '[.result.extents[].name] | index("ioport") != null' "$out"
+	ok extent.show '{"name":"ioport"}'
+	expect '.result.extent.start == 0 and .result.extent.end == 65535' "$out"
+	expect '(.result.regions | length) == .result.extent.nregions' "$out"
+	expect '.result.print | startswith("extent `ioport'"'"' (0x0 - 0xffff), flags = 0x")' "$out"
+	expect '(.result.print | split("\n") | length) == .result.extent.nregions + 2' "$out"
+	err no-such-extent extent.show '{"name":"nope"}'
+	err bad-params extent.show '{"name":7}'
+	validate
+	stop_daemon
+}
+spaces_cleanup() { common_cleanup; }
+
+atf_test_case intr cleanup
+intr_head()
+{
+	atf_set descr "intr.list, intr.add, intr.set, intr.remove; the" \
+	    "source changes recorded as events"
+	atf_set require.progs "jq sqlite3"
+}
+intr_counted()
+{
+	req intr.list | rpc | jq -e '.result.sources[0].count > 0'
+}
+intr_recorded()
+{
+	[ "$(sql "SELECT count(*) FROM events WHERE type = 'intr' AND subject = 'wm0'")" -ge 4 ]
+}
+intr_body()
+{
+	local out
+
+	echo '{"recorder":{"interval":0.05}}' > conf.json
+	start_daemon -f conf.json
+	ok intr.list
+	expect '.result.sources == []' "$out"
+	ok intr.add '{"name":"wm0","rate":2000,"ipl":"sched"}'
+	expect '.result.source.owner == "daemon" and .result.source.action == "none"' "$out"
+	expect '.result.source.ipl == "sched" and .result.source.target == "cpu" and .result.source.cpu == 0' "$out"
+	wait_for "arrivals handled on CPU 0" intr_counted
+	err exists intr.add '{"name":"wm0"}'
+	err bad-params intr.add '{"name":"x","ipl":"none"}'
+	expect '.error.data.field == "params.ipl"' "$out"
+	err bad-params intr.add '{"name":"x","cpu":9}'
+	expect '.error.data.field == "params.cpu"' "$out"
+	err bad-params intr.add '{"name":"x","action":"alloc"}'
+	expect '.error.data.field == "params.action"' "$out"
+	err bad-params intr.add '{"name":"x","rate":0}'
+	err bad-params intr.add '{"name":"x","distribution":"burst","burst":0}'
+	ok intr.add '{"name":"com0","distribution":"burst","burst":4,"rate":10,"target":"all","paused":true}'
+	expect '.result.source.paused == true and .result.source.burst == 4 and (.result.source | has("cpu") | not)' "$out"
+	ok intr.set '{"name":"wm0","paused":true}'
+	expect '.result.source.paused == true' "$out"
+	ok intr.set '{"name":"wm0","rate":50,"distribution":"poisson","paused":false}'
+	expect '.result.source.rate == 50 and .result.source.distribution == "poisson" and .result.source.paused == false' "$out"
+	err no-such-source intr.set '{"name":"nope","rate":1}'
+	err bad-params intr.set '{"name":"wm0","target":"some"}'
+	ok intr.list
+	expect '[.result.sources[].name] == ["wm0","com0"]' "$out"
+	ok stats.snapshot '{"sections":["intr","machine"]}'
+	expect '(.result.intr | length) == 2 and .result.machine.interrupts > 0' "$out"
+	ok intr.remove '{"name":"wm0"}'
+	expect '.result.source.name == "wm0"' "$out"
+	err no-such-source intr.remove '{"name":"wm0"}'
+	wait_for "the source changes in events" intr_recorded
+	ok events.list '{"source":"machine"}'
+	expect '[.result.events[] | select(.type == "intr" and .subject == "wm0") | .message] | map(select(contains("removed"))) | length == 1' "$out"
+	validate
+	stop_daemon
+}
+intr_cleanup() { common_cleanup; }
+
+atf_test_case kmem_panic cleanup
+kmem_panic_head()
+{
+	atf_set descr "a kmem_free of the wrong size on a KMEM_SIZE machine" \
+	    "panics it: the panic is in events and history, machine.boot" \
+	    "works, and the earlier samples (pool rows included) are intact"
+	atf_set require.progs "jq sqlite3"
+}
+kmem_panic_body()
+{
+	local out s1 p1 c1
+
+	cat > conf.json <<-'EOF2'
+	{ "recorder": { "interval": 0.05 },
+	  "machine": { "options": ["KMEM_SIZE"] } }
+	EOF2
+	start_daemon -f conf.json
+	ok pool.create '{"name":"mine","size":48,"cache":true}'
+	wait_for "3 samples" samples_at_least 3
+	ok debug.kmem_wrongfree '{"size":64}'
+	expect '.result.run == 1 and .result.ended == "panic"' "$out"
+	expect '.result.message | test("^kmem_free\\(0x[0-9a-f]+, 63\\) != allocated size [0-9]+; overwrote\\?$")' "$out"
+	s1=$(sql 'SELECT count(*) FROM samples WHERE run_id = 1')
+	p1=$(sql 'SELECT count(*) FROM pool_samples JOIN samples USING (sample_id) WHERE run_id = 1')
+	c1=$(sql "SELECT count(*) FROM pool_samples WHERE wchan = 'mine'")
+	[ "$c1" -ge 1 ] || atf_fail "no rows of the pool made"
+	err machine-down pool.list
+	expect '.error.message | contains("kmem_free")' "$out"
+	ok events.list '{"run":1}'
+	expect '[.result.events[] | select(.type == "panic")] | length == 1' "$out"
+	expect '.result.events[] | select(.type == "panic") | .subject == "kmem_wrongfree"' "$out"
+	ok history.runs '{"run":1}'
+	expect '.result.runs[0].ended == "panic" and (.result.runs[0].message | contains(", 63) != allocated size"))' "$out"
+	ok machine.boot
+	expect '.result.run == 2' "$out"
+	wait_for "samples of run 2" run2_sampled
+	[ "$(sql 'SELECT count(*) FROM samples WHERE run_id = 1')" = "$s1" ] ||
+	    atf_fail "the samples of run 1 changed"
+	[ "$(sql 'SELECT count(*) FROM pool_samples JOIN samples USING (sample_id) WHERE run_id = 1')" = "$p1" ] ||
+	    atf_fail "the pool rows of run 1 changed"
+	[ "$(sql 'PRAGMA integrity_check')" = ok ] || atf_fail "integrity"
+	out=$(req history.export '{"table":"pools","run":1,"name":"mine"}' | rpc)
+	expect 'select(has("result")) | .result.rows == '"$c1" "$out"
+	ok pool.list
+	expect '.result.owned == []' "$out"
+	validate
+	stop_daemon
+}
+kmem_panic_cleanup() { common_cleanup; }
+
+atf_test_case exports cleanup
+exports_head()
+{
+	atf_set descr "history.export of the per-object tables: every row" \
+	    "of every sample, one object, rows, objects and CSV"
+	atf_set require.progs "jq sqlite3"
+}
+exports_body()
+{
+	local out n np nc rows csv
+
+	echo '{"recorder":{"interval":0.05}}' > conf.json
+	start_daemon -f conf.json
+	wait_for "4 samples" samples_at_least 4
+	ok machine.shutdown
+	n=$(sql 'SELECT count(*) FROM samples')
+	np=$(sql 'SELECT count(*) FROM pool_samples')
+	nc=$(sql 'SELECT count(*) FROM cache_samples')
+	[ $((np % n)) -eq 0 ] && [ $np -gt 0 ] || atf_fail "$np pool rows for $n samples"
+	out=$(req history.export '{"table":"pools","chunk":7}' | rpc)
+	rows=$(echo "$out" | jq -s '[.[] | select(.method == "history.chunk") | .params.rows | length] | add')
+	[ "$rows" -eq "$np" ] || atf_fail "pools: $rows rows, $np in the table"
+	expect 'select(has("result")) | .result.columns[0:5] == ["sample","run","time","uptime_ns","wchan"]' "$out"
+	out=$(req history.export '{"table":"pools","name":"kmem-00064"}' | rpc)
+	expect 'select(has("result")) | .result.rows == '"$n" "$out"
+	out=$(req history.export '{"table":"caches","name":"kmem-00064","format":"objects"}' | rpc)
+	expect 'select(has("result")) | .result.rows == '"$((n * 4))" "$out"
+	expects '[.[] | select(.method == "history.chunk")][0].params.rows[0] | .wchan == "kmem-00064" and .cpu == 0' "$out"
+	out=$(req history.export '{"table":"caches"}' | rpc)
+	expect 'select(has("result")) | .result.rows == '"$nc" "$out"
+	out=$(req history.export '{"table":"vmem","format":"objects"}' | rpc)
+	expects '[.[] | select(.method == "history.chunk") | .params.rows[] | select(.name == "kmem") | .freelist | type] | unique == ["array"]' "$out"
+	out=$(req history.export '{"table":"extents","name":"ioport"}' | rpc)
+	expect 'select(has("result")) | .result.rows == '"$n" "$out"
+	out=$(req history.export '{"table":"pools","format":"csv","chunk":50}' | rpc)
+	echo "$out" | jq -r 'select(.method == "history.chunk") | .params.csv' | tr -d '\r' | sed '/^$/d' > export.csv
+	head -1 export.csv | grep -q '^sample,run,time,uptime_ns,wchan,flags,size,' ||
+	    atf_fail "csv header: $(head -1 export.csv)"
+	[ "$(($(wc -l < export.csv) - 1))" -eq "$np" ] || atf_fail "csv rows"
+	$py -c 'import csv, sys; r = list(csv.reader(open(sys.argv[1]))); assert all(len(x) == len(r[0]) for x in r), "ragged"' export.csv ||
+	    atf_fail "the CSV does not parse"
+	out=$(req history.export '{"table":"machine","format":"csv"}' | rpc)
+	expect 'select(has("result")) | .result.format == "csv" and .result.rows == '"$n" "$out"
+	err bad-params history.export '{"format":"xml"}'
+	expect '.error.data.field == "params.format"' "$out"
+	err bad-params history.export '{"table":"machine","name":"kmem"}'
+	expect '.error.data.field == "params.name"' "$out"
+	validate
+	stop_daemon
+}
+exports_cleanup() { common_cleanup; }
+
+atf_test_case migrate cleanup
+migrate_head()
+{
+	atf_set descr "a version 1 database (machine counters only) is" \
+	    "migrated to version 2 once, its samples kept, and the new" \
+	    "samples have pool rows"
+	atf_set require.progs "jq sqlite3"
+}
+migrate_body()
+{
+	local out
+
+	mkdir -m 0700 db
+	sqlite3 db/nbmemd.db "PRAGMA journal_mode = WAL;
+	    $(cat "$top/schema/0001-initial.sql")
+	    ALTER TABLE machine_samples ADD COLUMN free INTEGER;
+	    INSERT INTO runs (start_time, end_time, ended, seed, ncpu,
+	        page_size, physmem, pid, config)
+	        VALUES (1000, 1010, 'shutdown', 0, 4, 4096, 268435456, 1, '{}');
+	    INSERT INTO samples (run_id, time, uptime_ns) VALUES (1, 1001, 1);
+	    INSERT INTO machine_samples (sample_id, free) VALUES (1, 77);
+	    PRAGMA user_version = 1; PRAGMA application_id = 1312968004;" \
+	    > /dev/null
+	echo '{"recorder":{"interval":0.05}}' > conf.json
+	start_daemon -f conf.json
+	grep -q 'migrated to schema version 2 (0002-objects.sql)' daemon.log ||
+	    atf_fail "not migrated: $(cat daemon.log)"
+	[ "$(sql 'PRAGMA user_version')" = 2 ] || atf_fail "user_version"
+	[ "$(sql 'SELECT free FROM machine_samples WHERE sample_id = 1')" = 77 ] ||
+	    atf_fail "the old sample changed"
+	wait_for "samples of run 2" run2_sampled
+	[ "$(sql "SELECT count(*) FROM pool_samples p JOIN samples s USING (sample_id) WHERE s.run_id = 2 AND p.wchan = 'kmem-00064'")" -ge 2 ] ||
+	    atf_fail "no pool rows"
+	stop_daemon
+	start_daemon -f conf.json
+	[ "$(grep -c 'migrated to schema version' daemon.log)" = 1 ] ||
+	    atf_fail "migrated twice"
+	[ "$(sql 'PRAGMA integrity_check')" = ok ] || atf_fail "integrity"
+	stop_daemon
+}
+migrate_cleanup() { common_cleanup; }
+
+atf_test_case workload cleanup
+workload_head()
+{
+	atf_set descr "workload.list, workload.start (a built-in, a JSON" \
+	    "description), workload.status, workload.stop; requests served" \
+	    "while it runs, samples recorded, CPU requests busy"
+	atf_set require.progs "jq sqlite3"
+}
+wl_state_is()
+{
+	req workload.status | rpc | jq -e ".result.state == \"$1\""
+}
+samples_after()
+{
+	[ "$(sql "SELECT count(*) FROM samples WHERE sample_id > $1")" -ge 3 ]
+}
+workload_body()
+{
+	local out n
+
+	echo '{"recorder":{"interval":0.05}}' > conf.json
+	start_daemon -f conf.json
+	ok workload.list
+	expect '[.result.workloads[].name] | index("mixed") != null' "$out"
+	expect '.result.current.state == "none"' "$out"
+	ok workload.status
+	expect '.result.state == "none"' "$out"
+	err no-workload workload.stop
+
+	# The README's path: mixed, its progress, then the tables.
+	ok workload.start '{"name":"mixed","ops":20000,"seed":3}'
+	expect '.result.name == "mixed" and .result.counters.remaining_ops <= 20000' "$out"
+	wait_for "mixed to end" wl_state_is done
+	ok workload.status
+	expect '.result.ops == 20000 and .result.counters.live == 0' "$out"
+	expect '.result.progress == 1 and .result.elapsed > 0 and .result.rate > 0' "$out"
+	expect '.result.counters.allocs == .result.counters.frees' "$out"
+	ok kmem.stats
+	expect '([.result.classes[].nget] | add) > 0' "$out"
+	ok cache.list
+	expect '([.result.cpus[].hits] | add) > 0' "$out"
+
+	# A description; errors name the member.
+	ok workload.start '{"workload":{"name":"mine","sources":[{"kind":"pool_cache","name":"wlp","size":128,"life":1000},{"kind":"kmem","sizes":{"dist":"uniform","min":16,"max":512}}],"ops":[{"op":"alloc","source":0,"weight":3},{"op":"allocfree","source":1}],"stop":{"ops":5000}}}'
+	expect '.result.name == "mine"' "$out"
+	wait_for "mine to end" wl_state_is done
+	ok pool.show '{"name":"wlp"}'
+	expect '.result.pool.nget > 0 and .result.cache.groupsize == 15' "$out"
+	err bad-params workload.start '{"workload":{"sources":[{"kind":"bogus"}]}}'
+	expect '.error.data.field == "params.workload.sources[0].kind"' "$out"
+	expect '.error.message | contains("accepted: kmem, pool, pool_cache, vmem, extent, device")' "$out"
+	err bad-params workload.start '{"workload":{"sources":[{"kind":"kmem","colour":1}]}}'
+	expect '.error.data.field == "params.workload.sources[0].colour"' "$out"
+	err bad-params workload.start '{"workload":{"sources":[{"kind":"pool","name":"x","size":64,"align":48}]}}'
+	expect '.error.data.field | startswith("params.workload.sources[0].align")' "$out"
+	err bad-params workload.start '{"name":"nope"}'
+	expect '.error.data.field == "params.name"' "$out"
+	err bad-params workload.start '{"name":"mixed","params":{"bogus":1}}'
+	err bad-params workload.start '{"name":"mixed","cpus":9}'
+	err bad-params workload.start '{"ops":5}'
+
+	# A long run: reads are served, samples recorded, CPU work refused.
+	ok workload.start '{"name":"mixed","duration":60}'
+	expect '.result.state == "running"' "$out"
+	n=$(sql 'SELECT coalesce(max(sample_id), 0) FROM samples')
+	wait_for "samples during the run" samples_after $n
+	ok pool.list
+	ok stats.snapshot '{"sections":["machine","pools"]}'
+	ok vmem.show '{"name":"kmem"}'
+	err busy pool.create '{"name":"late","size":64}'
+	expect '.error.message | contains("workload")' "$out"
+	err busy workload.start '{"name":"mixed"}'
+	ok workload.status
+	expect '.result.state == "running" and .result.ops > 0 and .result.progress < 1' "$out"
+	ok workload.stop '{"wait":true}'
+	expect '.result.state == "stopped" and .result.counters.live == 0' "$out"
+	ok pool.create '{"name":"late","size":64}'
+	wait_for "the workload events" sh -c "[ \$(sqlite3 '$PWD/db/nbmemd.db' \"SELECT count(*) FROM events WHERE type = 'workload'\") -ge 6 ]"
+	ok events.list '{"source":"machine"}'
+	expect '[.result.events[] | select(.type == "workload" and .subject == "mixed")] | length >= 4' "$out"
+
+	# A panic while a workload runs ends the run like any panic.
+	ok workload.start '{"name":"mixed","duration":60}'
+	ok debug.panic '{"message":"t_nbmemd: panic during a workload"}'
+	expect '.result.ended == "panic"' "$out"
+	ok machine.boot
+	ok workload.status
+	expect '.result.state == "none"' "$out"
+	validate
+	stop_daemon
+}
+workload_cleanup() { common_cleanup; }
+
+atf_test_case trace cleanup
+trace_head()
+{
+	atf_set descr "trace.start traces a run (given, or the next one)," \
+	    "trace.stop hands the trace over, trace.replay replays it"
+	atf_set require.progs "jq"
+}
+trace_body()
+{
+	local out lines
+
+	start_daemon
+	err no-workload trace.stop
+	# The run ends by itself ("finish"), so the trace holds all of it.
+	out=$( (req trace.start '{"name":"mixed","ops":3000,"threads":1}'
+	    req trace.stop '{"finish":true}') | rpc)
+	expects '[.[] | select(has("result"))][0].result.trace == 1' "$out"
+	expects '[.[] | select(has("result"))][1].result | .state == "done" and .id == 1 and .ops == 3000 and .dropped == 0' "$out"
+	echo "$out" | jq -s -r '[.[] | select(has("result"))][1].result.trace' |
+	    sed '/^$/d' > trace.nd
+	lines=$(echo "$out" | jq -s '[.[] | select(has("result"))][1].result.lines')
+	[ "$(wc -l < trace.nd)" -eq "$lines" ] ||
+	    atf_fail "trace: $(wc -l < trace.nd) lines, trace.stop says $lines"
+	head -1 trace.nd | jq -e '.trace == "nbmem" and .workload == "mixed"' \
+	    >/dev/null || atf_fail "first line: $(head -1 trace.nd)"
+	tail -1 trace.nd | jq -e '.op == "end"' >/dev/null ||
+	    atf_fail "last line: $(tail -1 trace.nd)"
+
+	# Armed, then the next run is traced (nbmemctl trace record, run).
+	ok trace.start
+	expect '.result.armed == 2 and .result.trace == 2' "$out"
+	ok workload.start '{"name":"kmem-sizes","ops":500,"threads":1}'
+	expect '.result.trace == 2' "$out"
+	wait_for "the traced run to end" wl_state_is done
+	ok trace.stop
+	expect '.result.id == 2 and (.result.trace | split("\n") | length) > 10' "$out"
+	ok trace.start
+	ok trace.stop
+	expect '.result.trace == "" and .result.lines == 0' "$out"
+
+	# Back in chunks of at most 256 KiB (a request line is at most 1 MiB).
+	$py -c 'import json, sys
+l = [x.rstrip("\n") for x in open(sys.argv[1])]
+parts, cur, size = [], [], 0
+for x in l:
+    if cur and size + len(x) > 262144:
+        parts.append(cur); cur, size = [], 0
+    cur.append(x); size += len(x) + 4
+parts.append(cur)
+for n, part in enumerate(parts):
+    print(json.dumps({"jsonrpc": "2.0", "id": 9000 + n, "method": "trace.replay",
+        "params": {"lines": part, "more": n < len(parts) - 1}}))' trace.nd > replay.in
+	[ "$(wc -l < replay.in)" -ge 2 ] || atf_fail "a trace of one chunk"
+	out=$(rpc < replay.in)
+	expects '[.[] | select(has("result"))][0].result.loaded > 0' "$out"
+	expects '[.[] | select(has("result"))][-1].result | .name == "replay" and .loaded > 0' "$out"
+	wait_for "the replay to end" wl_state_is done
+	# As text, the way trace.stop gave it (the first 200 lines).
+	out=$(head -200 trace.nd | $py -c 'import json, sys
+print(json.dumps({"jsonrpc": "2.0", "id": 9100, "method": "trace.replay",
+    "params": {"trace": sys.stdin.read()}}))' | rpc)
+	expect '.result.name == "replay" and .result.loaded > 0' "$out"
+	wait_for "the second replay to end" wl_state_is done
+	err bad-params trace.replay '{"lines":["{bad"]}'
+	expect '.error.data.field == "params.lines[0]"' "$out"
+	err bad-params trace.replay '{"trace":"\n{bad\n"}'
+	expect '.error.data.field == "params.trace" and (.error.message | contains("line 1"))' "$out"
+	err bad-params trace.replay '{"trace":"","cpus":2}'
+	expect '.error.data.field == "params.cpus"' "$out"
+	err no-workload trace.stop '{"id":99}'
+	validate
+	stop_daemon
+}
+trace_cleanup() { common_cleanup; }
+
 atf_test_case crash_hang cleanup
 crash_hang_head()
 {
@@ -725,13 +1335,21 @@ kill9_head()
 }
 kill9_body()
 {
-	local n
+	local n n0 i out
 
 	cat > conf.json <<-'EOF2'
 	{ "recorder": { "interval": 0.01 } }
 	EOF2
-	start_daemon -f conf.json
-	wait_for "50 samples" samples_at_least 50
+	start_daemon noboot -f conf.json
+	wait_state up
+	i=0
+	while [ $i -lt 10 ]; do
+		ok pool.create "{\"name\":\"k$i\",\"size\":$((32 + i * 8))}"
+		i=$((i + 1))
+	done
+	# Samples after n0 have the pools k0..k9.
+	n0=$(sql 'SELECT coalesce(max(sample_id), 0) FROM samples')
+	wait_for "50 samples" samples_at_least $((n0 + 50))
 	# Whatever another connection can read is committed.
 	n=$(sql 'SELECT max(sample_id) FROM samples')
 	kill -KILL "$(daemon_pid)"
@@ -743,6 +1361,16 @@ kill9_body()
 	    atf_fail "committed samples lost"
 	[ "$(sql "SELECT count(*) FROM machine_samples WHERE sample_id <= $n")" = "$n" ] ||
 	    atf_fail "committed machine rows lost"
+	# Every committed sample has all its pool rows (one per pool, the
+	# pools made before the first sample included).
+	[ "$(sql "SELECT count(DISTINCT sample_id) FROM pool_samples WHERE sample_id <= $n")" = "$n" ] ||
+	    atf_fail "committed pool rows lost"
+	[ "$(sql "SELECT count(DISTINCT c) FROM (SELECT count(*) AS c FROM pool_samples WHERE sample_id > $n0 AND sample_id <= $n GROUP BY sample_id)")" = 1 ] ||
+	    atf_fail "a committed sample lacks pool rows"
+	[ "$(sql "SELECT count(*) FROM pool_samples WHERE wchan = 'k9' AND sample_id > $n0 AND sample_id <= $n")" = "$((n - n0))" ] ||
+	    atf_fail "rows of pool k9 lost"
+	[ "$(sql "SELECT count(DISTINCT sample_id) FROM cache_samples WHERE sample_id <= $n")" = "$n" ] ||
+	    atf_fail "committed cache rows lost"
 	start_daemon -f conf.json
 	[ "$(sql 'SELECT ended FROM runs WHERE run_id = 1')" = lost ] ||
 	    atf_fail "run 1 not marked lost"
@@ -928,11 +1556,13 @@ metrics_head()
 }
 metrics_body()
 {
-	local addr
+	local addr out
 
 	echo '{"recorder":{"interval":0.05}}' > conf.json
 	start_daemon -f conf.json -m 127.0.0.1:0
-	wait_for "a sample" samples_at_least 2
+	ok intr.add '{"name":"wm0","rate":10}'
+	wait_for "a sample" samples_at_least \
+	    $(($(sql 'SELECT count(*) FROM samples') + 2))
 	addr=$(sed -n 's/.*metrics: listening on //p' daemon.log)
 	"$h_rpc" -H "$addr" > metrics.out || atf_fail "GET /metrics failed"
 	tr -d '\r' < metrics.out > m
@@ -940,11 +1570,30 @@ metrics_body()
 	grep -qi '^content-type: application/openmetrics-text; version=1.0.0' m ||
 	    atf_fail "content type"
 	grep -q '^nbmem_machine_up 1$' m || atf_fail "nbmem_machine_up"
-	grep -q '^# TYPE nbmem_uvmexp_free gauge$' m || atf_fail "free TYPE"
-	grep -q '^nbmem_uvmexp_free{run="1"} [0-9][0-9]*$' m || atf_fail "free"
-	grep -q '^# TYPE nbmem_uvmexp_faults counter$' m || atf_fail "faults TYPE"
-	grep -q '^nbmem_uvmexp_faults_total{run="1"} [0-9]*$' m ||
+	grep -q '^# TYPE nbmem_machine_free gauge$' m || atf_fail "free TYPE"
+	grep -q '^nbmem_machine_free{run="1"} [0-9][0-9]*$' m || atf_fail "free"
+	grep -q '^# TYPE nbmem_machine_faults counter$' m || atf_fail "faults TYPE"
+	grep -q '^nbmem_machine_faults_total{run="1"} [0-9]*$' m ||
 	    atf_fail "faults_total"
+	grep -q '^# TYPE nbmem_pool_nget counter$' m || atf_fail "nget TYPE"
+	grep -q '^nbmem_pool_nget_total{run="1",pool="kmem-00064"} [0-9]*$' m ||
+	    atf_fail "nbmem_pool_nget_total of kmem-00064"
+	grep -q '^nbmem_pool_nout{run="1",pool="kmem-00064"} [0-9]*$' m ||
+	    atf_fail "nbmem_pool_nout"
+	grep -q '^nbmem_pool_flags{run="1",pool="kmem-00064"} [0-9]*$' m ||
+	    atf_fail "nbmem_pool_flags"
+	grep -q '^nbmem_cache_hits_total{run="1",pool="kmem-00064",cpu="3"} [0-9]*$' m ||
+	    atf_fail "nbmem_cache_hits_total"
+	grep -q '^nbmem_vmem_inuse{run="1",arena="kmem"} [0-9]*$' m ||
+	    atf_fail "nbmem_vmem_inuse"
+	grep -q '^nbmem_vmem_freelist{run="1",arena="kmem",order="[0-9]*"} [0-9]*$' m ||
+	    atf_fail "nbmem_vmem_freelist"
+	grep -q '^nbmem_extent_allocated{run="1",extent="ioport"} [0-9]*$' m ||
+	    atf_fail "nbmem_extent_allocated"
+	grep -q '^nbmem_intr_count_total{run="1",source="wm0"} [0-9]*$' m ||
+	    atf_fail "nbmem_intr_count_total"
+	[ "$(grep -c '^# TYPE nbmem_pool_nget ' m)" = 1 ] ||
+	    atf_fail "a family declared twice"
 	grep -q '^nbmem_recorder_samples_total [1-9]' m || atf_fail "samples"
 	[ "$(tail -1 m)" = "# EOF" ] || atf_fail "no # EOF at the end"
 	"$h_rpc" -H "$addr" /nope | grep -q '^HTTP/1.[01] 404' ||
@@ -977,6 +1626,25 @@ oldest_after()
 {
 	[ "$(sql "SELECT min(time) >= $1 FROM samples")" = 1 ]
 }
+new_samples()
+{
+	[ "$(sql 'SELECT count(*) FROM samples WHERE time > 1000')" -ge 1 ]
+}
+
+# no_orphans: the per-object rows went with their samples, and there are
+# rows of the samples kept.
+no_orphans()
+{
+	local t
+
+	for t in machine_samples pool_samples cache_samples vmem_samples \
+	    extent_samples; do
+		[ "$(sql "SELECT count(*) FROM $t WHERE sample_id NOT IN (SELECT sample_id FROM samples)")" = 0 ] ||
+		    atf_fail "$t: rows of deleted samples"
+	done
+	[ "$(sql 'SELECT count(*) FROM pool_samples')" -gt 0 ] ||
+	    atf_fail "no pool rows kept"
+}
 retention_body()
 {
 	local t0 size0 n
@@ -991,6 +1659,7 @@ retention_body()
 	n=$(sql 'SELECT count(*) FROM samples')
 	[ "$n" -le 60 ] || atf_fail "$n samples kept for 0.5 s at 20 ms"
 	samples_at_least 5 || atf_fail "retention took the recent samples"
+	no_orphans
 	stop_daemon
 
 	# By size: a history of 30000 samples, then a 1 MiB limit.
@@ -1006,16 +1675,18 @@ retention_body()
 	size0=$(db_used)
 	n=$(sql 'SELECT max(sample_id) FROM samples WHERE time < 100')
 	[ "$size0" -gt 1048576 ] || atf_fail "the history is only $size0 bytes"
-	echo '{"recorder":{"interval":0.05,"retention":{"max_size":"1M"}}}' \
+	# A slow interval: the new samples (a row per pool each) must stay
+	# far below the limit, or they alone would push every old one out.
+	echo '{"recorder":{"interval":0.5,"retention":{"max_size":"1M"}}}' \
 	    > size.json
 	start_daemon -f size.json
 	wait_for "the database to shrink to 1 MiB" used_below 1048576
-	[ "$(sql 'SELECT count(*) FROM samples WHERE time > 1000')" -ge 1 ] ||
-	    atf_fail "no new samples"
+	wait_for "a new sample" new_samples
 	[ "$(sql 'SELECT max(sample_id) FROM samples WHERE time < 100')" = "$n" ] ||
 	    atf_fail "retention did not keep the newest old samples"
 	[ "$(stat -c %s db/nbmemd.db)" -lt "$size0" ] ||
 	    atf_fail "the file did not shrink (incremental_vacuum)"
+	no_orphans
 	stop_daemon
 	[ "$(sql 'PRAGMA integrity_check')" = ok ] || atf_fail "integrity"
 }
@@ -1039,7 +1710,7 @@ examples_body()
 		expect ".result.config.ncpu == $(jq .machine.ncpu \
 		    "$top/contrib/machines/$f.json")" "$out"
 		ok stats.snapshot
-		expect ".result.uvmexp.pagesize == $(jq .machine.page_size \
+		expect ".result.machine.pagesize == $(jq .machine.page_size \
 		    "$top/contrib/machines/$f.json")" "$out"
 	done
 	validate
@@ -1057,6 +1728,14 @@ atf_init_test_cases()
 	atf_add_test_case readonly
 	atf_add_test_case concurrent
 	atf_add_test_case panic
+	atf_add_test_case pools
+	atf_add_test_case spaces
+	atf_add_test_case intr
+	atf_add_test_case kmem_panic
+	atf_add_test_case exports
+	atf_add_test_case migrate
+	atf_add_test_case workload
+	atf_add_test_case trace
 	atf_add_test_case crash_hang
 	atf_add_test_case kill9
 	atf_add_test_case sigterm

@@ -587,6 +587,80 @@ ATF_TC_BODY(coalesce_vs_nocoalesce, tc)
 	h_shutdown(m);
 }
 
+/*
+ * Where the memory comes from (spec 2.3, 2.6): descriptors are items of
+ * the "extent" pool (expool), the struct extent of extent_create without
+ * storage a kmem allocation; both show in the pool statistics.
+ */
+static bool
+pool_record(struct nbm_machine *m, const char *wchan, struct pool_sysctl *rec)
+{
+	static struct pool_sysctl ps[512];
+	size_t i, n;
+
+	n = nbm_pool_sysctl(m, ps, __arraycount(ps));
+	ATF_REQUIRE(n <= __arraycount(ps));
+	for (i = 0; i < n; i++) {
+		if (strcmp(ps[i].pr_wchan, wchan) == 0) {
+			*rec = ps[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+ATF_TC_WITHOUT_HEAD(expool_and_kmem);
+ATF_TC_BODY(expool_and_kmem, tc)
+{
+	struct nbm_machine *m = boot_opts(0);
+	struct pool_sysctl ep0, ep1;
+	struct extent *ex;
+	const char *s;
+	char name[16];
+
+	/* expool exists from boot, before any extent needs it. */
+	ATF_REQUIRE(pool_record(m, "extent", &ep0));
+	ATF_CHECK_EQ(ep0.pr_size, ALIGN(sizeof(struct extent_region)));
+	ATF_CHECK_EQ(ep0.pr_nout, nbm_extent_pool_nout(m));
+	/* A second extent_init changes nothing. */
+	extent_init();
+	ATF_REQUIRE(pool_record(m, "extent", &ep1));
+	ATF_CHECK_EQ(ep1.pr_nget, ep0.pr_nget);
+
+	ex = extent_create("kx", 0, 0xffff, NULL, 0, EX_WAITOK);
+	ATF_REQUIRE(ex != NULL);
+	h_print_reset();
+	pool_whatis((uintptr_t)ex, nbm_print_pr);
+	s = strstr(h_printed(), "in POOL 'kmem-");
+	ATF_REQUIRE_MSG(s != NULL, "%s", h_printed());
+	ATF_CHECK(strstr(h_printed(), "(allocated)") != NULL);
+	ATF_REQUIRE(sscanf(s + strlen("in POOL '"), "%15[^']", name) == 1);
+
+	/* Each region of a non-fixed extent is an expool item. */
+	ATF_CHECK_EQ(extent_alloc_region(ex, 0x100, 0x10, EX_NOWAIT), 0);
+	ATF_CHECK_EQ(extent_alloc_region(ex, 0x200, 0x10, EX_WAITOK), 0);
+	ATF_REQUIRE(pool_record(m, "extent", &ep1));
+	ATF_CHECK_EQ(ep1.pr_nget - ep0.pr_nget, 2);
+	ATF_CHECK_EQ(ep1.pr_nout - ep0.pr_nout, 2);
+	ATF_CHECK_EQ(ep1.pr_nout, nbm_extent_pool_nout(m));
+	h_print_reset();
+	pool_whatis((uintptr_t)LIST_FIRST(&ex->ex_regions), nbm_print_pr);
+	ATF_CHECK_MSG(strstr(h_printed(), "in POOL 'extent' (allocated)") !=
+	    NULL, "%s", h_printed());
+
+	/* Destroying gives the descriptors and the structure back. */
+	extent_destroy(ex);
+	ATF_REQUIRE(pool_record(m, "extent", &ep1));
+	ATF_CHECK_EQ(ep1.pr_nout, ep0.pr_nout);
+	ATF_CHECK_EQ(ep1.pr_nput - ep0.pr_nput, 2);
+	h_print_reset();
+	pool_whatis((uintptr_t)ex, nbm_print_pr);
+	ATF_CHECK_MSG(strstr(h_printed(), name) != NULL &&
+	    strstr(h_printed(), "(cached by CPU 0)") != NULL, "%s",
+	    h_printed());
+	h_shutdown(m);
+}
+
 struct freearg {
 	struct extent	*fa_ex;
 	u_long		 fa_start, fa_size;
@@ -1760,5 +1834,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, waitspace_scheduled_threads);
 	ATF_TP_ADD_TC(tp, stress_coalescing);
 	ATF_TP_ADD_TC(tp, stress_nocoalesce);
+	ATF_TP_ADD_TC(tp, expool_and_kmem);
 	return atf_no_error();
 }

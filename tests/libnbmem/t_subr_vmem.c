@@ -190,6 +190,15 @@ ATF_TC_BODY(create_size_roundup, tc)
 	ATF_CHECK_EQ(st.vs_quantum, 0x1000);
 	/* Clamped to VMEM_QCACHE_IDX_MAX quanta. */
 	ATF_CHECK_EQ(st.vs_qcache_max, 16 * 0x1000);
+	/* Its caches' names are cut to QC_NAME_MAX - 1 characters. */
+	ATF_CHECK_STREQ(vm->vm_qcache[0]->qc_name, "a-name-longer-t");
+	vmem_destroy(vm);
+
+	/* The rest without quantum caches: their pool page is 256 KiB. */
+	vm = vmem_create("a-name-longer-than-sixteen", 0x100000, 0x10000,
+	    0x1000, NULL, NULL, NULL, 0, VM_SLEEP, IPL_NONE);
+	ATF_REQUIRE(vm != NULL);
+	nbm_vmem_getstat(vm, &st);
 	ATF_CHECK_EQ(st.vs_nspans, 1);
 	ATF_CHECK_EQ(st.vs_nimported, 0);
 	ATF_CHECK_EQ(vmem_roundup_size(vm, 1), 0x1000);
@@ -1055,6 +1064,466 @@ ATF_TC_BODY(busy_hash_growth, tc)
 	h_shutdown(m);
 }
 
+/* ---- quantum caches (spec 1.9, 5 item 4) */
+
+#define QC_FLAGS	(PR_NOALIGN | PR_NOTOUCH | PR_RECURSIVE)
+
+static struct pool_sysctl pools[512];
+
+/* The kern.pool record of the pool wchan into *rec; false if none. */
+static bool
+find_pool(struct nbm_machine *m, const char *wchan, struct pool_sysctl *rec)
+{
+	size_t i, n;
+
+	n = nbm_pool_sysctl(m, pools, __arraycount(pools));
+	ATF_REQUIRE(n <= __arraycount(pools));
+	for (i = 0; i < n; i++) {
+		if (strcmp(pools[i].pr_wchan, wchan) == 0) {
+			if (rec != NULL)
+				*rec = pools[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The number of pools whose name begins with prefix. */
+static size_t
+count_pools(struct nbm_machine *m, const char *prefix)
+{
+	size_t i, n, k = 0;
+
+	n = nbm_pool_sysctl(m, pools, __arraycount(pools));
+	ATF_REQUIRE(n <= __arraycount(pools));
+	for (i = 0; i < n; i++)
+		if (strncmp(pools[i].pr_wchan, prefix, strlen(prefix)) == 0)
+			k++;
+	return k;
+}
+
+/*
+ * Check the quantum cache "<prefix><size>": item size, pool page, items
+ * per page, flags, and that a cache sits on it.
+ */
+static void
+expect_qcache(struct nbm_machine *m, const char *prefix, size_t size,
+    size_t pagesz)
+{
+	struct pool_sysctl ps;
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s%zu", prefix, size);
+	if (!find_pool(m, name, &ps)) {
+		ATF_CHECK_MSG(false, "no pool %s", name);
+		return;
+	}
+	ATF_CHECK_EQ_MSG(ps.pr_size, size, "%s", name);
+	ATF_CHECK_EQ_MSG(ps.pr_pagesize, pagesz, "%s", name);
+	ATF_CHECK_EQ_MSG(ps.pr_itemsperpage, pagesz / size, "%s", name);
+	ATF_CHECK_EQ_MSG(ps.pr_flags & QC_FLAGS, QC_FLAGS, "%s", name);
+	ATF_CHECK_MSG(ps.pr_cache_meta_size != 0, "%s has no cache", name);
+}
+
+ATF_TC_WITHOUT_HEAD(qcache_kva);
+ATF_TC_BODY(qcache_kva, tc)
+{
+	/* Pages of each kva cache: 11 shares 12's, 13..15 share 16's. */
+	static const size_t npg[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16 };
+	struct nbm_config cfg;
+	struct nbm_machine *m = h_boot_enter();
+	vmem_t *vm = kmem_va_arena;
+	vmem_addr_t a;
+	size_t i;
+
+	/* 64 MiB of kmem: qcache_max 16 pages, pool pages of 256 KiB. */
+	ATF_CHECK_EQ(m->m_kmemsize, 64 << 20);
+	ATF_CHECK_EQ(vm->vm_qcache_max, 16 * 4096);
+	ATF_CHECK_EQ(vm->vm_qcache_allocator.pa_pagesz, 256 * 1024);
+	for (i = 0; i < __arraycount(npg); i++)
+		expect_qcache(m, "kva-", npg[i] * 4096, 256 * 1024);
+	ATF_CHECK_EQ(count_pools(m, "kva-"), __arraycount(npg));
+	ATF_CHECK(!find_pool(m, "kva-45056", NULL));
+	ATF_CHECK(!find_pool(m, "kva-61440", NULL));
+	ATF_CHECK_EQ(vm->vm_qcache[10], vm->vm_qcache[11]);
+	ATF_CHECK(vm->vm_qcache[9] != vm->vm_qcache[10]);
+	for (i = 12; i < 15; i++)
+		ATF_CHECK_EQ(vm->vm_qcache[i], vm->vm_qcache[15]);
+	ATF_CHECK_STREQ(vm->vm_qcache[12]->qc_name, "kva-65536");
+	for (i = 0; i < 16; i++)
+		ATF_CHECK_EQ(QC_POOL_TO_QCACHE(&vm->vm_qcache[i]->qc_cache->
+		    pc_pool), vm->vm_qcache[i]);
+	/* The boot arenas live in static storage, not in kmem. */
+	ATF_CHECK(!vm->vm_alloced);
+	ATF_CHECK(!kmem_arena->vm_alloced);
+	ATF_CHECK(!kmem_meta_arena->vm_alloced);
+	ATF_CHECK(!kmem_va_meta_arena->vm_alloced);
+	h_shutdown(m);
+
+	/* Below 64 MiB: 4 pages, pool pages of 64 KiB, no aliases. */
+	h_config(&cfg);
+	cfg.physmem = 32ULL << 20;
+	m = h_boot(&cfg);
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	vm = kmem_va_arena;
+	ATF_CHECK_EQ(vm->vm_qcache_max, 4 * 4096);
+	for (i = 1; i <= 4; i++)
+		expect_qcache(m, "kva-", i * 4096, 64 * 1024);
+	ATF_CHECK_EQ(count_pools(m, "kva-"), 4);
+	/* One page of VA costs kva a whole pool page. */
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0);
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 4096, VM_SLEEP | VM_INSTANTFIT, &a), 0);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 64 * 1024);
+	vmem_free(vm, a, 4096);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 64 * 1024);
+	h_shutdown(m);
+}
+
+ATF_TC_WITHOUT_HEAD(qcache_side_effects);
+ATF_TC_BODY(qcache_side_effects, tc)
+{
+	struct nbm_machine *m = boot_opts(NBM_OPT_DIAGNOSTIC);
+	const vmem_addr_t b = 0x10000000;	/* no memory behind it */
+	struct seg before[8], after[8];
+	struct pool_sysctl ps;
+	vmem_addr_t a[4];
+	size_t n, i;
+	vmem_t *vm;
+
+	vm = vmem_create("qc", b, 0x100000, 0x1000, NULL, NULL, NULL,
+	    4 * 0x1000, VM_SLEEP, IPL_VM);
+	ATF_REQUIRE(vm != NULL);
+	/* The smallest power of 2 above 3 * 16 KiB. */
+	ATF_CHECK_EQ(vm->vm_qcache_allocator.pa_pagesz, 0x10000);
+	for (i = 1; i <= 4; i++)
+		expect_qcache(m, "qc-", i * 0x1000, 0x10000);
+
+	/* The first item of the first pool page, which is busy as a whole. */
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 0x1000, IF, &a[0]), 0);
+	ATF_CHECK_EQ(a[0], b);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0x10000);
+	{
+		const struct seg exp[] = {
+			STATIC(b, 0x100000), BUSY(b, 0x10000),
+			FREE(b + 0x10000, 0xf0000),
+		};
+		expect_segs(vm, exp, __arraycount(exp));
+	}
+	/* The same page again: the arena does not change. */
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 0x800, BF, &a[1]), 0);
+	ATF_CHECK_EQ(a[1], b + 0x1000);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0x10000);
+	/* Another size, another cache, another page. */
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 0x3000, IF, &a[2]), 0);
+	ATF_CHECK_EQ(a[2], b + 0x10000);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0x20000);
+	/* Above qcache_max: an ordinary segment. */
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 0x5000, IF, &a[3]), 0);
+	ATF_CHECK_EQ(a[3], b + 0x20000);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0x25000);
+
+	/* Frees of cached sizes leave the segment map and the sizes alone. */
+	n = collect(vm, before, __arraycount(before));
+	vmem_free(vm, a[0], 0x1000);
+	vmem_free(vm, a[1], 0x800);
+	vmem_free(vm, a[2], 0x3000);
+	ATF_REQUIRE_EQ(collect(vm, after, __arraycount(after)), n);
+	for (i = 0; i < n; i++)
+		ATF_CHECK(before[i].s_start == after[i].s_start &&
+		    before[i].s_size == after[i].s_size &&
+		    before[i].s_type == after[i].s_type);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0x25000);
+	/* The CPU's cache hands the last freed item back first. */
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 0x1000, IF, &a[0]), 0);
+	ATF_CHECK_EQ(a[0], b + 0x1000);
+	vmem_free(vm, a[0], 0x1000);
+	vmem_free(vm, a[3], 0x5000);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 0x20000);
+	/* Destroying the caches gives their pages back; no KASSERT fires. */
+	vmem_destroy(vm);
+	ATF_CHECK(!find_pool(m, "qc-4096", NULL));
+	ATF_CHECK(!nbm_machine_dead(m));
+
+	/* A NULL from the cache is ENOMEM: no room for a pool page. */
+	vm = vmem_create("tiny", b, 0x8000, 0x1000, NULL, NULL, NULL,
+	    4 * 0x1000, VM_SLEEP, IPL_NONE);
+	ATF_CHECK_EQ(vmem_alloc(vm, 0x1000, IF, &a[0]), ENOMEM);
+	ATF_REQUIRE(find_pool(m, "tiny-4096", &ps));
+	ATF_CHECK_EQ(ps.pr_nfail, 1);
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 0x8000, IF, &a[0]), 0);
+	vmem_free(vm, a[0], 0x8000);
+	vmem_destroy(vm);
+
+	/*
+	 * Quantum 1, 16 units: 64-unit pool pages; 13 units share the
+	 * 16-unit cache, so two such items are 16 apart.
+	 */
+	vm = vmem_create("q1", 1, 1000, 1, NULL, NULL, NULL, 16, VM_SLEEP,
+	    IPL_NONE);
+	ATF_CHECK_EQ(vm->vm_qcache_allocator.pa_pagesz, 64);
+	ATF_CHECK_EQ(count_pools(m, "q1-"), 12);
+	ATF_CHECK_EQ(vm->vm_qcache[12], vm->vm_qcache[15]);
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 13, IF, &a[0]), 0);
+	ATF_REQUIRE_EQ(vmem_alloc(vm, 13, IF, &a[1]), 0);
+	ATF_CHECK_EQ(a[0], 1);
+	ATF_CHECK_EQ(a[1], 17);
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), 64);
+	vmem_free(vm, a[0], 13);
+	vmem_free(vm, a[1], 13);
+	vmem_destroy(vm);
+	ATF_CHECK_EQ(count_pools(m, "q1-"), 0);
+	h_shutdown(m);
+}
+
+/* ---- where tags and arenas come from (spec 1.8, 1.3) */
+
+/* The tags an arena holds: its spans, segments and cached tags. */
+static void
+count_tags(vmem_t *vm, void *arg)
+{
+	struct nbm_vmem_stat st;
+	uint64_t *n = arg;
+
+	nbm_vmem_getstat(vm, &st);
+	*n += st.vs_nspans + st.vs_nbusytag + st.vs_nsegs_free +
+	    st.vs_nfreetags;
+}
+
+/*
+ * Every tag is on the static list, in the vmembt pool, or in an arena:
+ * the tags of all arenas are the static ones in use plus the pool's out.
+ */
+static void
+expect_tags_accounted(struct nbm_machine *m)
+{
+	struct pool_sysctl bt;
+	uint64_t count, inuse, n = 0;
+
+	nbm_vmem_btag_evcnt(m, &count, &inuse);
+	ATF_REQUIRE(find_pool(m, "vmembt", &bt));
+	nbm_vmem_foreach(m, count_tags, &n);
+	ATF_CHECK_EQ_MSG(n, inuse + bt.pr_nout, "%ju tags in arenas, %ju "
+	    "static in use, %ju from the pool", (uintmax_t)n,
+	    (uintmax_t)inuse, (uintmax_t)bt.pr_nout);
+}
+
+/* Bytes of the pools whose pages come from kmem_meta_arena. */
+static size_t
+meta_pool_bytes(struct nbm_machine *m)
+{
+	static const char *const meta[] = {
+		"pcache", "pcachecpu", "pcglarge", "pcgnormal", "vmembt",
+	};
+	size_t i, j, n, bytes = 0;
+
+	n = nbm_pool_sysctl(m, pools, __arraycount(pools));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < __arraycount(meta); j++)
+			if (strcmp(pools[i].pr_wchan, meta[j]) == 0)
+				break;
+		if (j < __arraycount(meta) ||
+		    strncmp(pools[i].pr_wchan, "phpool-", 7) == 0)
+			bytes += pools[i].pr_npages * pools[i].pr_pagesize;
+	}
+	return bytes;
+}
+
+ATF_TC_WITHOUT_HEAD(btag_supply);
+ATF_TC_BODY(btag_supply, tc)
+{
+	struct nbm_machine *m = h_boot_enter();
+	vmem_t *const boot[] = {
+		kmem_arena, kmem_va_meta_arena, kmem_meta_arena,
+	};
+	struct pool_sysctl bt0, bt1;
+	struct nbm_vmem_stat st;
+	uint64_t count, inuse;
+	vmem_addr_t a;
+	vmem_t *vm;
+	size_t i;
+	int k;
+
+	/* The boot arenas live on the 200 static tags at first. */
+	nbm_vmem_btag_evcnt(m, &count, &inuse);
+	ATF_CHECK_EQ(count, 200);
+	ATF_CHECK(inuse > 0 && inuse <= 200);
+	ATF_REQUIRE(find_pool(m, "vmembt", &bt0));
+	ATF_CHECK_EQ(bt0.pr_size, roundup(sizeof(bt_t), COHERENCY_UNIT));
+	ATF_CHECK_EQ(bt0.pr_pagesize, 4096);
+	ATF_CHECK_EQ(bt0.pr_itemsperpage, 63);
+	ATF_CHECK((bt0.pr_flags & PR_PHINPAGE) != 0);
+	ATF_CHECK_EQ(vmem_size(kmem_meta_arena, VMEM_ALLOC),
+	    meta_pool_bytes(m));
+	expect_tags_accounted(m);
+
+	/*
+	 * 20000 segments without sleeping: every 63 tags the pool grows
+	 * through vmem-meta, vmem-va and kmem with VM_POPULATING.
+	 */
+	vm = vmem_create("many", 0x1000, 100000, 1, NULL, NULL, NULL, 0,
+	    VM_NOSLEEP, IPL_VM);
+	ATF_REQUIRE(vm != NULL);
+	for (k = 0; k < 20000; k++)
+		ATF_REQUIRE_EQ_MSG(vmem_alloc(vm, 1, IF, &a), 0, "%d", k);
+	nbm_vmem_btag_evcnt(m, &count, &inuse);
+	ATF_CHECK_EQ(inuse, 200);
+	ATF_REQUIRE(find_pool(m, "vmembt", &bt1));
+	ATF_CHECK(bt1.pr_nout - bt0.pr_nout >= 20000 - 200);
+	ATF_CHECK(bt1.pr_npages >= (20000 - 200) / 63);
+	expect_tags_accounted(m);
+	/* The tags' pages are vmem-meta's, imported through vmem-va. */
+	ATF_CHECK_EQ(vmem_size(kmem_meta_arena, VMEM_ALLOC),
+	    meta_pool_bytes(m));
+	nbm_vmem_getstat(kmem_meta_arena, &st);
+	ATF_CHECK(st.vs_nimported > 0);
+	/* Every refill left the meta arenas above their reserve. */
+	for (i = 0; i < __arraycount(boot); i++) {
+		nbm_vmem_getstat(boot[i], &st);
+		ATF_CHECK_MSG(st.vs_nfreetags > 4, "%s: %ju free tags",
+		    st.vs_name, (uintmax_t)st.vs_nfreetags);
+	}
+	/*
+	 * Destroying the arena gives its tags back; what stays out is held
+	 * by vmem-meta for the pool's pages, which the pool keeps until
+	 * pool_reclaim.
+	 */
+	vmem_xfreeall(vm);
+	vmem_destroy(vm);
+	expect_tags_accounted(m);
+	ATF_CHECK(!nbm_machine_dead(m));
+	h_shutdown(m);
+}
+
+ATF_TC_WITHOUT_HEAD(btag_exhaustion);
+ATF_TC_BODY(btag_exhaustion, tc)
+{
+	struct nbm_config cfg;
+	struct nbm_machine *m;
+	vmem_addr_t a;
+	vmem_t *vm;
+	int k, n;
+
+	/* 8 MiB of RAM hold well under 130000 tags. */
+	h_config(&cfg);
+	cfg.physmem = 8ULL << 20;
+	m = h_boot(&cfg);
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	vm = vmem_create("fill", 0x1000, 1000000, 1, NULL, NULL, NULL, 0,
+	    VM_NOSLEEP, IPL_VM);
+	ATF_REQUIRE(vm != NULL);
+	for (n = 0; n < 200000; n++)
+		if (vmem_alloc(vm, 1, IF, &a) != 0)
+			break;
+	/* Tag memory ran out: VM_NOSLEEP says ENOMEM, nothing panics. */
+	ATF_CHECK(n > 1000 && n < 200000);
+	ATF_CHECK(!nbm_machine_dead(m));
+	ATF_CHECK_EQ(vmem_size(vm, VMEM_ALLOC), (vmem_size_t)n);
+	/* Free 100 neighbours: their merges give tags back. */
+	for (k = 0; k < 100; k++)
+		vmem_xfree(vm, 0x1000 + (vmem_addr_t)k, 1);
+	ATF_CHECK_EQ(vmem_alloc(vm, 1, IF, &a), 0);
+	vmem_xfreeall(vm);
+	vmem_destroy(vm);
+	h_shutdown(m);
+}
+
+/* Two CPUs allocate and free at once, from a plain and a cached arena. */
+struct btworker {
+	struct nbm_machine *m;
+	u_int		 cpu;
+	vmem_t		*plain;
+	vmem_t		*cached;
+	int		 nfail;
+};
+
+static void *
+btworker_main(void *arg)
+{
+	struct btworker *w = arg;
+	vmem_addr_t a[3000], c[300];
+	int i, round;
+
+	ATF_REQUIRE_EQ(nbm_cpu_enter(w->m, w->cpu), 0);
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < 3000; i++)
+			if (vmem_alloc(w->plain, 1, IF, &a[i]) != 0)
+				w->nfail++;
+		for (i = 0; i < 300; i++)
+			if (vmem_alloc(w->cached, (size_t)(i % 4 + 1) * 0x1000,
+			    IF, &c[i]) != 0)
+				w->nfail++;
+		for (i = 0; i < 3000; i++)
+			vmem_free(w->plain, a[i], 1);
+		for (i = 0; i < 300; i++)
+			vmem_free(w->cached, c[i], (size_t)(i % 4 + 1) *
+			    0x1000);
+	}
+	nbm_cpu_exit();
+	return NULL;
+}
+
+ATF_TC_WITHOUT_HEAD(btag_concurrent);
+ATF_TC_BODY(btag_concurrent, tc)
+{
+	struct nbm_machine *m = h_boot_enter();
+	struct btworker w[2];
+	pthread_t t[2];
+	vmem_t *plain, *cached;
+	int i;
+
+	plain = vmem_create("plain", 0x1000, 100000, 1, NULL, NULL, NULL, 0,
+	    VM_NOSLEEP, IPL_VM);
+	cached = vmem_create("cached", 0x10000000, 0x10000000, 0x1000, NULL,
+	    NULL, NULL, 4 * 0x1000, VM_NOSLEEP, IPL_VM);
+	ATF_REQUIRE(plain != NULL && cached != NULL);
+	nbm_cpu_exit();
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct btworker){ m, (u_int)i, plain, cached, 0 };
+		ATF_REQUIRE_EQ(pthread_create(&t[i], NULL, btworker_main,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	/* A shortage of tags is no reason for a VM_NOSLEEP failure here. */
+	ATF_CHECK_EQ(w[0].nfail + w[1].nfail, 0);
+	ATF_CHECK_EQ(vmem_size(plain, VMEM_ALLOC), 0);
+	expect_tags_accounted(m);
+	vmem_destroy(cached);
+	vmem_destroy(plain);
+	expect_tags_accounted(m);
+	h_shutdown(m);
+}
+
+ATF_TC_WITHOUT_HEAD(arena_from_kmem);
+ATF_TC_BODY(arena_from_kmem, tc)
+{
+	struct nbm_machine *m = h_boot_enter();
+	char name[16];
+	vmem_t *vm;
+
+	vm = vmem_create("k", 0, 0x1000, 1, NULL, NULL, NULL, 0, VM_SLEEP,
+	    IPL_NONE);
+	ATF_REQUIRE(vm != NULL);
+	ATF_CHECK(vm->vm_alloced);
+	/* pool_whatis: the struct is an item of a kmem cache. */
+	h_print_reset();
+	pool_whatis((uintptr_t)vm, nbm_print_pr);
+	ATF_CHECK_MSG(strstr(h_printed(), "in POOL 'kmem-") != NULL &&
+	    strstr(h_printed(), "(allocated)") != NULL, "%s", h_printed());
+	ATF_REQUIRE(strstr(h_printed(), "'kmem-") != NULL);
+	ATF_REQUIRE(sscanf(strstr(h_printed(), "'kmem-") + 1, "%15[^']",
+	    name) == 1);
+	vmem_destroy(vm);
+	/* kmem_free: back in the CPU's cache of that kmem pool. */
+	h_print_reset();
+	pool_whatis((uintptr_t)vm, nbm_print_pr);
+	ATF_CHECK_MSG(strstr(h_printed(), name) != NULL &&
+	    strstr(h_printed(), "(cached by CPU 0)") != NULL, "%s",
+	    h_printed());
+	h_shutdown(m);
+}
+
 /* ---- sleeping */
 
 struct sleeper {
@@ -1848,6 +2317,12 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, privtags);
 	ATF_TP_ADD_TC(tp, tag_cache);
 	ATF_TP_ADD_TC(tp, busy_hash_growth);
+	ATF_TP_ADD_TC(tp, qcache_kva);
+	ATF_TP_ADD_TC(tp, qcache_side_effects);
+	ATF_TP_ADD_TC(tp, btag_supply);
+	ATF_TP_ADD_TC(tp, btag_exhaustion);
+	ATF_TP_ADD_TC(tp, btag_concurrent);
+	ATF_TP_ADD_TC(tp, arena_from_kmem);
 	ATF_TP_ADD_TC(tp, sleep_until_free);
 	ATF_TP_ADD_TC(tp, interrupt_safety);
 	ATF_TP_ADD_TC(tp, dump_print_whatis);

@@ -76,6 +76,9 @@ void	 vmem_printall(const char *, void (*)(const char *, ...));
 void	 vmem_whatis(uintptr_t, void (*)(const char *, ...));
 void	 vmem_dump(const vmem_t *, void (*)(const char *, ...));
 
+/* Boot: the meta arenas over kmem_arena and the boundary-tag pool. */
+void	 vmem_subsystem_init(vmem_t *);
+
 /* The arenas every machine builds at boot (uvm_km_bootstrap). */
 vmem_t	*nbm_kmem_arena(void);		/* "kmem" */
 vmem_t	*nbm_kmem_va_arena(void);	/* "kva" */

@@ -14,7 +14,7 @@
  * is not sorted.  FREE tags also sit on one of VMEM_MAXORDER power-of-two
  * freelists; BUSY tags sit in a hash on their start address.
  *
- * Field names are NetBSD's; the fields after the vm_qcache_max comment are
+ * Field names are NetBSD's; the fields after the "nbmem" comment are
  * nbmem's own (accounting for the statistics layer, the owning machine).
  */
 #ifndef NBMEM_VMEM_IMPL_H
@@ -25,6 +25,7 @@
 #include <nbmem/types.h>
 #include <nbmem/mutex.h>
 #include <nbmem/nbm_list.h>
+#include <nbmem/pool.h>
 #include <nbmem/vmem.h>
 
 struct nbm_machine;
@@ -44,7 +45,21 @@ struct nbm_machine;
  */
 #define VMEM_EST_BTCOUNT(ns, na)	(((ns) * 2) + ((na) * 2) + 4)
 
+#define QC_NAME_MAX		16	/* "<arena>-<size>", truncated */
+
 typedef struct vmem_btag bt_t;
+
+/*
+ * A quantum cache: the pool cache of one size (or of several sizes with
+ * the same items per pool page, which share the largest one's cache).
+ */
+struct qcache {
+	pool_cache_t	 qc_cache;	/* items of the size, quantum aligned */
+	struct vmem	*qc_vmem;	/* the arena its pool pages come from */
+	char		 qc_name[QC_NAME_MAX]; /* its wchan, "<arena>-<size>" */
+};
+typedef struct qcache qcache_t;
+#define QC_POOL_TO_QCACHE(pool)	((qcache_t *)((pool)->pr_qcache))
 
 NBM_TAILQ_HEAD(vmem_seglist, vmem_btag);
 NBM_LIST_HEAD(vmem_freelist, vmem_btag);
@@ -79,11 +94,16 @@ struct vmem {
 	char		 vm_name[VMEM_NAME_MAX + 1]; /* name, NUL-terminated */
 	NBM_LIST_ENTRY(vmem) vm_alllist; /* the machine's vmem_list */
 	size_t		 vm_qcache_max;	/* largest quantum-cached size */
+	struct pool_allocator vm_qcache_allocator; /* pool pages of the
+					   quantum caches, from this arena */
+	qcache_t	 vm_qcache_store[VMEM_QCACHE_IDX_MAX]; /* one per size */
+	qcache_t	*vm_qcache[VMEM_QCACHE_IDX_MAX]; /* cache of (index + 1)
+					   quanta; aliases share a cache */
 
 	/* nbmem */
 	struct nbm_machine *vm_machine;	/* machine whose list holds it */
 	int		 vm_ipl;	/* ipl given at create time */
-	bool		 vm_alloced;	/* struct from vmem_create/xcreate */
+	bool		 vm_alloced;	/* struct kmem_alloc()ed by vmem_init */
 	size_t		 vm_nspans;	/* span tags, static and imported */
 	size_t		 vm_nimported;	/* BT_TYPE_SPAN tags */
 	size_t		 vm_nfreeseg[VMEM_MAXORDER]; /* tags on each freelist */
