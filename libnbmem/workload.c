@@ -49,7 +49,6 @@
 #include <time.h>
 
 #include "workload_impl.h"
-#include "subr_pool_impl.h"
 
 #include <nbmem/bus.h>
 #include <nbmem/inspect.h>

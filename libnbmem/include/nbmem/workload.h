@@ -445,8 +445,8 @@ int	nbm_workload_replay(struct nbm_machine *, const struct nbm_trace *,
 /*
  * Pools by name (wait channel), for sources that name an existing pool:
  * nbm_pool_lookup (nbmem/inspect.h) gives the pool, or NULL;
- * nbm_pool_cache_lookup gives the pool's cache, NULL if it has none.  The calling thread is on a CPU of the machine or in
- * nbm_machine_observe.
+ * nbm_pool_cache_lookup gives the pool's cache, NULL if it has none.  The
+ * calling thread is on a CPU of the machine or in nbm_machine_observe.
  */
 struct pool;
 struct pool_cache;
