@@ -707,10 +707,14 @@ nbm_machine_event(struct nbm_machine *m, int type, const char *subject,
     const char *fmt, ...)
 {
 	struct cpu_info *ci = nbm_curcpu_tls;
+	bool onm = ci != NULL && ci->ci_machine == m;
 	struct nbm_event *ev;
 	va_list ap;
-	int expected;
+	int expected, s = 0;
 
+	/* An interrupt on this CPU must not find the lock held under it. */
+	if (onm)
+		s = splraise_inline(ci, IPL_HIGH);
 	for (;;) {
 		expected = 0;
 		if (atomic_compare_exchange_weak(&m->m_evlock, &expected, 1))
@@ -727,6 +731,8 @@ nbm_machine_event(struct nbm_machine *m, int type, const char *subject,
 	vsnprintf(ev->ev_text, sizeof(ev->ev_text), fmt, ap);
 	va_end(ap);
 	atomic_store(&m->m_evlock, 0);
+	if (onm)
+		splx_inline(ci, s);
 }
 
 size_t

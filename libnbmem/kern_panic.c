@@ -218,11 +218,19 @@ nbm_kassert_fail(const char *kind, const char *expr, const char *file,
 void
 nbm_vmprintf(struct nbm_machine *m, const char *fmt, va_list ap)
 {
+	struct cpu_info *ci = nbm_curcpu_tls;
+	bool onm = ci != NULL && ci->ci_machine == m;
 	char buf[4096];
-	int expected;
+	int expected, s = 0;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	/* Serialise output so that lines of two CPUs do not interleave. */
+	/*
+	 * Serialise output so that lines of two CPUs do not interleave; an
+	 * interrupt on this CPU that prints waits (pending) until the lock
+	 * is free instead of spinning on it forever.
+	 */
+	if (onm)
+		s = splraise_inline(ci, IPL_HIGH);
 	for (;;) {
 		expected = 0;
 		if (atomic_compare_exchange_weak(&m->m_print_lock, &expected, 1))
@@ -233,6 +241,8 @@ nbm_vmprintf(struct nbm_machine *m, const char *fmt, va_list ap)
 	else
 		fputs(buf, stderr);
 	atomic_store(&m->m_print_lock, 0);
+	if (onm)
+		splx_inline(ci, s);
 }
 
 void

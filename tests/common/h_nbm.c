@@ -10,8 +10,12 @@
 #include "h_nbm.h"
 
 static char h_panicbuf[2048];
-static char *h_printbuf;
-static size_t h_printlen, h_printcap;
+/*
+ * The machine prints from interrupt handlers too, in signal context in
+ * parallel mode: the hook only copies into static storage.
+ */
+static char h_printbuf[4 << 20];
+static size_t h_printlen;
 
 static void
 h_panic_hook(struct nbm_machine *m, const char *msg, void *arg)
@@ -29,14 +33,11 @@ h_print_hook(struct nbm_machine *m, const char *text, void *arg)
 
 	(void)m;
 	(void)arg;
-	if (h_printlen + len + 1 > h_printcap) {
-		h_printcap = (h_printlen + len + 1) * 2;
-		h_printbuf = realloc(h_printbuf, h_printcap);
-		if (h_printbuf == NULL)
-			abort();
-	}
-	memcpy(h_printbuf + h_printlen, text, len + 1);
+	if (h_printlen + len + 1 > sizeof(h_printbuf))
+		len = sizeof(h_printbuf) - h_printlen - 1;
+	memcpy(h_printbuf + h_printlen, text, len);
 	h_printlen += len;
+	h_printbuf[h_printlen] = '\0';
 }
 
 void
@@ -122,7 +123,7 @@ const char *
 h_printed(void)
 {
 
-	return h_printbuf != NULL ? h_printbuf : "";
+	return h_printbuf;
 }
 
 void
@@ -130,8 +131,7 @@ h_print_reset(void)
 {
 
 	h_printlen = 0;
-	if (h_printbuf != NULL)
-		h_printbuf[0] = '\0';
+	h_printbuf[0] = '\0';
 }
 
 void
