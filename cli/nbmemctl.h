@@ -152,6 +152,7 @@ struct output {
 	void	(*o_runs)(struct ctl *, json_object *);
 	void	(*o_workloads)(struct ctl *, json_object *);
 	void	(*o_workload)(struct ctl *, json_object *);
+	void	(*o_workload_info)(struct ctl *, json_object *);
 	void	(*o_done)(struct ctl *, const char *what, json_object *);
 };
 

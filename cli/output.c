@@ -785,7 +785,6 @@ show_intr(struct ctl *x, json_object *r)
 static void
 show_members(json_object *o, int depth)
 {
-	char b[64];
 
 	json_object_object_foreach(o, k, v) {
 		if (json_object_is_type(v, json_type_object)) {
@@ -793,36 +792,181 @@ show_members(json_object *o, int depth)
 			show_members(v, depth + 1);
 		} else
 			printf("%*s%-*s %s\n", depth * 2, "", 14 - depth * 2,
-			    k, val(o, k, b, sizeof(b)));
+			    k, v == NULL ? "-" : json_object_get_string(v));
 	}
 }
 
-static void
-show_plain(struct ctl *x, json_object *r)
-{
+#define WRAP_WIDTH	79	/* columns of wrapped text */
 
-	show_members(r, 0);
+/*
+ * wrap: text in words, the first line going on from column col, the
+ * others indented to column indent, none past WRAP_WIDTH (a word longer
+ * than a line stands alone).
+ */
+static void
+wrap(const char *text, int col, int indent)
+{
+	const char *w = text, *e;
+	int len;
+
+	while (*w != '\0') {
+		while (*w == ' ')
+			w++;
+		if (*w == '\0')
+			break;
+		for (e = w; *e != '\0' && *e != ' '; e++)
+			continue;
+		len = (int)(e - w);
+		if (col > indent && col + 1 + len > WRAP_WIDTH) {
+			printf("\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", len, w);
+		col += len;
+		w = e;
+	}
+	putchar('\n');
 }
 
 /* workload list: the built-in workloads and what they do. */
 static void
 show_workloads(struct ctl *x, json_object *r)
 {
-	static const struct table_col cols[] = {
-		{ "WORKLOAD", TB_LEFT }, { "DESCRIPTION", TB_LEFT },
-	};
-	struct table *t = table_new(cols, 2);
 	json_object *a = jget(r, "workloads"), *w;
 	size_t i, n = a != NULL ? json_object_array_length(a) : 0;
+	int nw = (int)strlen("WORKLOAD"), l;
 
+	for (i = 0; i < n; i++)
+		if ((l = (int)strlen(jstr(json_object_array_get_idx(a, i),
+		    "name", ""))) > nw)
+			nw = l;
+	if (!x->x_noheader)
+		printf("%-*s  DESCRIPTION\n", nw, "WORKLOAD");
 	for (i = 0; i < n; i++) {
 		w = json_object_array_get_idx(a, i);
-		table_row(t);
-		table_cell(t, "%s", jstr(w, "name", ""));
-		table_cell(t, "%s", jstr(w, "description", ""));
+		printf("%-*s  ", nw, jstr(w, "name", ""));
+		wrap(jstr(w, "description", ""), nw + 2, nw + 2);
 	}
-	table_print(t, stdout, x->x_noheader, NULL);
+}
+
+/* workload show NAME: a built-in, and its parameters on this machine. */
+static void
+show_workload_info(struct ctl *x, json_object *w)
+{
+	static const struct table_col cols[] = {
+		{ "KEY", TB_LEFT }, { "DEFAULT", 0 }, { "RANGE", TB_LEFT },
+		{ "DESCRIPTION", TB_LEFT },
+	};
+	struct table *t;
+	json_object *a = jget(w, "parameters"), *p;
+	size_t i, n = a != NULL ? json_object_array_length(a) : 0;
+
+	printf("%-12s %s\n", "workload", jstr(w, "name", "-"));
+	printf("%-12s ", "description");
+	wrap(jstr(w, "description", ""), 13, 13);
+	if (a == NULL) {
+		/* A daemon before protocol 2.2: the keys only. */
+		kv("parameters", "%s", jstr(w, "params", "-"));
+		return;
+	}
+	printf("parameters   (--param KEY=VALUE; defaults for this "
+	    "machine)\n");
+	t = table_new(cols, 4);
+	for (i = 0; i < n; i++) {
+		p = json_object_array_get_idx(a, i);
+		table_row(t);
+		table_cell(t, "%s", jstr(p, "key", ""));
+		/* Ranges go to 2^64 - 1 (seed): read them unsigned. */
+		table_cell(t, "%" PRIu64, json_object_get_uint64(jget(p,
+		    "default")));
+		table_cell(t, "%" PRIu64 "..%" PRIu64,
+		    json_object_get_uint64(jget(p, "min")),
+		    json_object_get_uint64(jget(p, "max")));
+		table_cell(t, "%s", jstr(p, "description", ""));
+	}
+	table_print(t, stdout, x->x_noheader, "  ");
 	table_free(t);
+}
+
+/*
+ * workload status (and the end of run): what the workload is doing or
+ * did, in words.
+ */
+static void
+show_workload(struct ctl *x, json_object *r)
+{
+	static const struct {
+		const char *state, *meaning;
+	} states[] = {
+		{ "none", "no workload has run on this machine" },
+		{ "running", "running" },
+		{ "stopping", "stopping: asked to stop, its threads finish" },
+		{ "ending", "ending: its stop condition came, threads finish" },
+		{ "done", "done: it reached its stop condition" },
+		{ "stopped", "stopped before its stop condition" },
+	};
+	const char *st = jstr(r, "state", "-"), *meaning = st;
+	json_object *c = jget(r, "counters");
+	char b1[32], b2[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(states[i].state, st) == 0)
+			meaning = states[i].meaning;
+	if (jget(r, "name") != NULL)
+		kv("workload", "%s", jstr(r, "name", "-"));
+	kv("state", "%s", meaning);
+	if (jget(r, "started") != NULL)
+		kv("started", "%s", fmt_time(jnum(r, "started", 0), b1,
+		    sizeof(b1)));
+	if (jget(r, "loaded") != NULL)
+		kv("replaying", "a trace of %" PRId64 " records",
+		    jint(r, "loaded", 0));
+	if (jget(r, "trace") != NULL)
+		kv("trace", "%" PRId64 " recording", jint(r, "trace", 0));
+	if (jget(r, "armed") != NULL)
+		kv("trace", "%" PRId64 " armed for the next run",
+		    jint(r, "armed", 0));
+	if (jget(r, "ops") == NULL)
+		return;
+	if (jget(r, "progress") != NULL)
+		kv("operations", "%" PRId64 " (%.*f%% of the stop condition)",
+		    jint(r, "ops", 0), jnum(r, "progress", 0) < 0.1 ? 1 : 0,
+		    jnum(r, "progress", 0) * 100);
+	else
+		kv("operations", "%" PRId64, jint(r, "ops", 0));
+	kv("machine time", "%s", fmt_duration(jnum(r, "elapsed", 0), b1,
+	    sizeof(b1)));
+	kv("rate", "%s ops/s", fmt_count((uint64_t)jnum(r, "rate", 0), b2,
+	    sizeof(b2)));
+	if (c == NULL)
+		return;
+	kv("allocations", "%" PRId64 "  (failed %" PRId64 ", skipped %"
+	    PRId64 ")", jint(c, "allocs", 0), jint(c, "fails", 0),
+	    jint(c, "skipped", 0));
+	kv("frees", "%" PRId64 "  (on another CPU %" PRId64 ")",
+	    jint(c, "frees", 0), jint(c, "xcpu", 0));
+	kv("live", "%" PRId64 " objects held", jint(c, "live", 0));
+	kv("interrupts", "%" PRId64 "  (allocations %" PRId64 ", failed %"
+	    PRId64 ", skipped %" PRId64 ")", jint(c, "intr", 0),
+	    jint(c, "intr_allocs", 0), jint(c, "intr_fails", 0),
+	    jint(c, "intr_skipped", 0));
+	if (strcmp(st, "running") == 0 || strcmp(st, "stopping") == 0 ||
+	    strcmp(st, "ending") == 0) {
+		if (jint(c, "remaining_ops", 0) > 0)
+			kv("remaining", "%" PRId64 " ops", jint(c,
+			    "remaining_ops", 0));
+		if (jint(c, "remaining_ns", 0) > 0)
+			kv("remaining", "%s of machine time", fmt_duration(
+			    (double)jint(c, "remaining_ns", 0) / 1e9, b1,
+			    sizeof(b1)));
+	}
+	if (jint(c, "trace_lines", 0) > 0 || jint(c, "trace_dropped", 0) > 0)
+		kv("trace lines", "%" PRId64 "  (dropped %" PRId64 ")",
+		    jint(c, "trace_lines", 0), jint(c, "trace_dropped", 0));
 }
 
 static void
@@ -849,6 +993,7 @@ const struct output show_output = {
 	.o_events = show_events,
 	.o_runs = show_runs,
 	.o_workloads = show_workloads,
-	.o_workload = show_plain,
+	.o_workload = show_workload,
+	.o_workload_info = show_workload_info,
 	.o_done = show_done,
 };

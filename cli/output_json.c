@@ -36,5 +36,6 @@ const struct output json_output = {
 	.o_runs = json_reply,
 	.o_workloads = json_reply,
 	.o_workload = json_reply,
+	.o_workload_info = json_reply,
 	.o_done = json_done,
 };

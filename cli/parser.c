@@ -445,8 +445,6 @@ static const struct token t_trace_stop[] = {
 
 static const struct token t_trace_replay_opts[] = {
 	END,
-	{ T_OPTION, "--cpus", ARG_CPUS, t_trace_replay_opts,
-	    "CPUs the trace is replayed on" },
 	{ T_FLAG, "--detach", ARG_DETACH, t_trace_replay_opts,
 	    "start it and return at once" },
 	ENDTABLE

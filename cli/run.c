@@ -5,12 +5,18 @@
  *
  * The daemon's workload engine answers workload.start with the workload
  * it started and workload.status with its progress; run polls the status
- * (five times a second) until the workload is no longer running.  ^C
- * asks the daemon to stop the workload (workload.stop) and still prints
- * the summary of what ran.  The summary is the workload's final status
- * and, per pool, what it did: the differences between the kern.pool
- * records before the start and after the end (requests, releases,
- * failures, pages taken and given back) and the peak pages held.
+ * (five times a second) until the workload has ended ("done" or
+ * "stopped"; "stopping" and "ending" are still on the way there).  ^C
+ * asks the daemon to stop the workload (workload.stop), waits for it to
+ * end and still prints the summary of what ran; a second ^C leaves at
+ * once.  The summary is the workload's final status and, per pool, what
+ * it did: the differences between the kern.pool records before the start
+ * and after the end (requests, releases, failures, pages taken and given
+ * back), the items out and the peak pages held.
+ *
+ * trace replay sends the trace in chunks of lines ("lines" with "more")
+ * of at most REPLAY_CHUNK bytes each, under the daemon's request limit;
+ * the last chunk starts the replay.
  *
  * The requests follow the workload.* and trace.* schemas as the workload
  * engine defines them; a daemon without the engine gets the message of
@@ -19,6 +25,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +38,9 @@
 
 #define RUN_POLL_US	200000	/* between two workload.status */
 #define BAR_WIDTH	30
+#define REPLAY_CHUNK	(512 * 1024)	/* bytes of trace lines a request */
+#define REPLAY_LINES	100000		/* lines a request (the schema's) */
+#define EXIT_INTERRUPTED 130		/* 128 + SIGINT, as a shell says */
 
 /* The kern.pool records of the machine now (pools section). */
 static json_object *
@@ -152,6 +163,33 @@ progress(json_object *st, bool last)
 	fflush(stdout);
 }
 
+/*
+ * same_pool: the record in before of the pool after[i] stands for.  Pool
+ * names repeat (two phpool-64 on a machine with 4 KiB pages), and the
+ * list is in creation order: the n-th pool of a name after is the n-th
+ * of that name before, if there is one.
+ */
+static json_object *
+same_pool(json_object *before, json_object *after, size_t i)
+{
+	const char *name = jstr(json_object_array_get_idx(after, i), "wchan",
+	    "");
+	size_t k, nth = 0, nb = before != NULL ?
+	    json_object_array_length(before) : 0;
+	json_object *b;
+
+	for (k = 0; k < i; k++)
+		if (strcmp(jstr(json_object_array_get_idx(after, k), "wchan",
+		    ""), name) == 0)
+			nth++;
+	for (k = 0; k < nb; k++) {
+		b = json_object_array_get_idx(before, k);
+		if (strcmp(jstr(b, "wchan", ""), name) == 0 && nth-- == 0)
+			return b;
+	}
+	return NULL;
+}
+
 /* What the workload did to each pool: the summary table. */
 static void
 summary_pools(struct ctl *x, json_object *before, json_object *after)
@@ -164,7 +202,6 @@ summary_pools(struct ctl *x, json_object *before, json_object *after)
 	struct table *t = table_new(cols, 8);
 	json_object *a, *b;
 	size_t i, k, n = after != NULL ? json_object_array_length(after) : 0;
-	size_t nb = before != NULL ? json_object_array_length(before) : 0;
 	int64_t d[5];
 	static const char *const f[5] = {
 		"nget", "nput", "nfail", "npagealloc", "npagefree"
@@ -172,11 +209,7 @@ summary_pools(struct ctl *x, json_object *before, json_object *after)
 
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(after, i);
-		b = NULL;
-		for (k = 0; k < nb && b == NULL; k++)
-			if (strcmp(jstr(json_object_array_get_idx(before, k),
-			    "wchan", ""), jstr(a, "wchan", "")) == 0)
-				b = json_object_array_get_idx(before, k);
+		b = same_pool(before, after, i);
 		for (k = 0; k < 5; k++)
 			d[k] = jint(a, f[k], 0) - jint(b, f[k], 0);
 		if (d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 0 &&
@@ -193,6 +226,15 @@ summary_pools(struct ctl *x, json_object *before, json_object *after)
 	table_free(t);
 }
 
+/* Whether a workload in state st has ended (or none ever ran). */
+static bool
+ended(const char *st)
+{
+
+	return strcmp(st, "running") != 0 && strcmp(st, "stopping") != 0 &&
+	    strcmp(st, "ending") != 0;
+}
+
 /* Follow a started workload to its end and print the summary. */
 static int
 follow(struct ctl *x, json_object *started, json_object *before)
@@ -200,18 +242,24 @@ follow(struct ctl *x, json_object *started, json_object *before)
 	json_object *st = NULL, *after, *p;
 	bool tty = is_tty(1) && !x->x_json, stopping = false;
 	struct rpc_error re;
-	int rv;
 
 	ctl_catch_interrupt(true);
 	for (;;) {
 		usleep(RUN_POLL_US);
-		if (ctl_interrupted() && !stopping) {
+		if (ctl_interrupted()) {
+			if (stopping) {
+				/* A second ^C: leave now, as ^C would. */
+				ctl_catch_interrupt(false);
+				fprintf(stderr, "\nnbmemctl: interrupted; the "
+				    "workload stops in nbmemd without us\n");
+				raise(SIGINT);
+			}
 			stopping = true;
 			ctl_catch_interrupt(true);
 			p = client_call(x->x_cl, "workload.stop", NULL, &re);
 			json_object_put(p);
-			if (tty)
-				printf("\nnbmemctl: stopping the workload\n");
+			fprintf(stderr, "%snbmemctl: stopping the workload "
+			    "(^C again to leave at once)\n", tty ? "\n" : "");
 		}
 		json_object_put(st);
 		if ((st = client_call(x->x_cl, "workload.status", NULL, &re)) ==
@@ -223,7 +271,7 @@ follow(struct ctl *x, json_object *started, json_object *before)
 		}
 		if (tty)
 			progress(st, false);
-		if (strcmp(jstr(st, "state", "running"), "running") != 0)
+		if (ended(jstr(st, "state", "done")))
 			break;
 	}
 	ctl_catch_interrupt(false);
@@ -238,52 +286,114 @@ follow(struct ctl *x, json_object *started, json_object *before)
 		json_object_object_add(p, "pools_after", after);
 		json_print(stdout, p);
 		json_object_put(p);
-		return EXIT_OK;
+	} else {
+		x->x_out->o_workload(x, st);
+		printf("\n");
+		summary_pools(x, before, after);
+		json_object_put(started);
+		json_object_put(st);
+		json_object_put(before);
+		json_object_put(after);
 	}
-	x->x_out->o_workload(x, st);
-	printf("\n");
-	summary_pools(x, before, after);
-	rv = strcmp(jstr(st, "state", "done"), "failed") == 0 ? EXIT_DAEMON :
-	    EXIT_OK;
-	json_object_put(started);
-	json_object_put(st);
-	json_object_put(before);
-	json_object_put(after);
-	return rv;
+	return stopping ? EXIT_INTERRUPTED : EXIT_OK;
+}
+
+/*
+ * replay_load: send the trace in FILE to trace.replay, REPLAY_CHUNK bytes
+ * of lines a request, the last one starting the replay; its answer (the
+ * replay's status), or NULL with a message when the file cannot be read.
+ * A daemon's error ends the command (ctl_call) and drops what it loaded.
+ */
+static json_object *
+replay_load(struct ctl *x, const char *path)
+{
+	json_object *lines = NULL, *p, *r = NULL;
+	char *line = NULL;
+	size_t cap = 0, bytes = 0, nlines = 0, lineno = 0, i;
+	ssize_t len;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "nbmemctl: %s: %s; give a trace written by "
+		    "`nbmemctl trace stop -o FILE'\n", path, strerror(errno));
+		return NULL;
+	}
+	len = getline(&line, &cap, f);
+	for (;;) {
+		if (lines == NULL)
+			lines = json_object_new_array();
+		if (len >= 0) {
+			lineno++;
+			while (len > 0 && (line[len - 1] == '\n' ||
+			    line[len - 1] == '\r'))
+				line[--len] = '\0';
+			if ((size_t)len > REPLAY_CHUNK) {
+				fprintf(stderr, "nbmemctl: %s:%zu: a line of "
+				    "%zd bytes; a trace has lines of one JSON "
+				    "object of a few hundred bytes\n", path,
+				    lineno, len);
+				json_object_put(lines);
+				free(line);
+				fclose(f);
+				return NULL;
+			}
+			if (len > 0) {
+				json_object_array_add(lines,
+				    json_object_new_string_len(line,
+				    (int)len));
+				/* Its size as a JSON string, escapes too. */
+				bytes += (size_t)len + 4;
+				for (i = 0; i < (size_t)len; i++)
+					if (line[i] == '"' || line[i] == '\\')
+						bytes++;
+				nlines++;
+			}
+			len = getline(&line, &cap, f);
+		}
+		if (len < 0 || bytes >= REPLAY_CHUNK ||
+		    nlines == REPLAY_LINES) {
+			p = json_object_new_object();
+			json_object_object_add(p, "lines", lines);
+			json_object_object_add(p, "more",
+			    json_object_new_boolean(len >= 0));
+			lines = NULL;
+			json_object_put(r);
+			r = ctl_call(x, "trace.replay", p);
+			if (len < 0)
+				break;
+			bytes = nlines = 0;
+		}
+	}
+	free(line);
+	if (ferror(f)) {
+		fprintf(stderr, "nbmemctl: %s: %s\n", path, strerror(errno));
+		fclose(f);
+		json_object_put(r);
+		return NULL;
+	}
+	fclose(f);
+	return r;
 }
 
 int
 cmd_run(struct ctl *x)
 {
 	json_object *p, *r, *before;
-	char *text;
-	const char *method;
 
 	if (x->x_res->action == ACT_TRACE_REPLAY) {
-		method = "trace.replay";
-		ctl_need_method(x, method);
-		if ((text = read_file(ARG(x, ARG_FILE)->pa_str, 256 << 20,
-		    NULL)) == NULL) {
-			fprintf(stderr, "nbmemctl: %s: %s; give a trace written "
-			    "by `nbmemctl trace stop -o FILE'\n",
-			    ARG(x, ARG_FILE)->pa_str, strerror(errno));
+		ctl_need_method(x, "trace.replay");
+		before = pools_now(x);
+		if ((r = replay_load(x, ARG(x, ARG_FILE)->pa_str)) == NULL) {
+			json_object_put(before);
 			return EXIT_USAGE;
 		}
-		p = json_object_new_object();
-		json_object_object_add(p, "trace",
-		    json_object_new_string(text));
-		free(text);
-		if (ARGSET(x, ARG_CPUS))
-			json_object_object_add(p, "cpus",
-			    json_object_new_int64(ARG(x, ARG_CPUS)->pa_int));
 	} else {
-		method = "workload.start";
-		ctl_need_method(x, method);
+		ctl_need_method(x, "workload.start");
 		if ((p = run_params(x)) == NULL)
 			return EXIT_USAGE;
+		before = pools_now(x);
+		r = ctl_call(x, "workload.start", p);
 	}
-	before = pools_now(x);
-	r = ctl_call(x, method, p);
 	if (ARGSET(x, ARG_DETACH)) {
 		json_object_put(before);
 		x->x_out->o_workload(x, r);
@@ -318,7 +428,7 @@ cmd_workload(struct ctl *x)
 				json_object_put(r);
 				return EXIT_DAEMON;
 			}
-			x->x_out->o_workload(x, p);
+			x->x_out->o_workload_info(x, p);
 			break;
 		}
 		/* FALLTHROUGH */
@@ -335,7 +445,9 @@ cmd_workload(struct ctl *x)
 	case ACT_TRACE_RECORD:
 		ctl_need_method(x, "trace.start");
 		r = ctl_call(x, "trace.start", NULL);
-		x->x_out->o_done(x, "recording a trace", r);
+		x->x_out->o_done(x, jget(r, "armed") != NULL ?
+		    "trace armed: the next workload run is recorded" :
+		    "recording a trace", r);
 		break;
 	case ACT_TRACE_STOP:
 		ctl_need_method(x, "trace.stop");

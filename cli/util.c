@@ -129,7 +129,7 @@ fmt_time(double t, char *buf, size_t len)
 	return buf;
 }
 
-/* fmt_duration: 0.25s, 12s, 3m04s, 1h02m. */
+/* fmt_duration: 35us, 2.5ms, 0.25s, 12s, 3m04s, 1h02m. */
 const char *
 fmt_duration(double s, char *buf, size_t len)
 {
@@ -137,7 +137,11 @@ fmt_duration(double s, char *buf, size_t len)
 
 	if (s < 0)
 		s = 0;
-	if (s < 10)
+	if (s > 0 && s < 0.001)
+		snprintf(buf, len, "%.0fus", s * 1e6);
+	else if (s > 0 && s < 0.1)
+		snprintf(buf, len, "%.1fms", s * 1e3);
+	else if (s < 10)
 		snprintf(buf, len, "%.1fs", s);
 	else if (s < 60)
 		snprintf(buf, len, "%.0fs", s);

@@ -146,6 +146,7 @@ child_wl_status(struct child *c)
 	struct child_wl *w = c->c_wl;
 	struct nbm_workload_progress p;
 	json_object *r, *o;
+	const char *state;
 	double done = -1, t;
 
 	r = json_object_new_object();
@@ -161,8 +162,8 @@ child_wl_status(struct child *c)
 		nbm_workload_progress(w->w_run, &p);
 	else
 		p = w->w_final;
-	json_object_object_add(r, "state", json_object_new_string(
-	    child_wl_state(w, p.wp_state)));
+	state = child_wl_state(w, p.wp_state);
+	json_object_object_add(r, "state", json_object_new_string(state));
 	json_object_object_add(r, "name", json_object_new_string(w->w_name));
 	json_object_object_add(r, "started", proto_time(w->w_started));
 	if (w->w_traceid != 0 || child_tracearmed != 0)
@@ -181,7 +182,8 @@ child_wl_status(struct child *c)
 		    p.wp_remaining_ns);
 		done = t > done ? t : done;
 	}
-	if (w->w_ended != NULL)
+	/* Stopped early, it got as far as the remainders say. */
+	if (w->w_ended != NULL && strcmp(state, "done") == 0)
 		done = 1;
 	if (done >= 0)
 		json_object_object_add(r, "progress", proto_number(done));
@@ -523,6 +525,35 @@ child_op_trace_start(struct child *c)
 	    json_object_new_int64(child_tracearmed));
 }
 
+/*
+ * A built-in's parameters: key, what it sets, range and the default on
+ * this machine.
+ */
+static json_object *
+child_wl_paraminfo(struct child *c, u_int i)
+{
+	const struct nbm_config *cfg = nbm_machine_config(c->c_m);
+	struct nbm_wl_paraminfo pi;
+	json_object *a = json_object_new_array(), *o;
+	u_int j;
+
+	for (j = 0; nbm_workload_builtin_param(i, j, cfg, &pi) == 0; j++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "key",
+		    json_object_new_string(pi.wp_key));
+		json_object_object_add(o, "description",
+		    json_object_new_string(pi.wp_descr));
+		json_object_object_add(o, "min",
+		    json_object_new_uint64(pi.wp_min));
+		json_object_object_add(o, "max",
+		    json_object_new_uint64(pi.wp_max));
+		json_object_object_add(o, "default",
+		    json_object_new_uint64(pi.wp_default));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 /* workload.list: the built-ins, their descriptions and parameters. */
 static void
 child_op_workload_list(struct child *c)
@@ -540,6 +571,7 @@ child_op_workload_list(struct child *c)
 		    json_object_new_string(descr));
 		json_object_object_add(o, "params",
 		    json_object_new_string(keys));
+		json_object_object_add(o, "parameters", child_wl_paraminfo(c, i));
 		json_object_array_add(a, o);
 	}
 	c->c_result = json_object_new_object();

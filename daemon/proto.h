@@ -40,7 +40,7 @@
 #include <json-c/json.h>
 
 #define NBMD_PROTO_VERSION	2	/* incompatible changes */
-#define NBMD_PROTO_MINOR	1	/* compatible additions */
+#define NBMD_PROTO_MINOR	2	/* compatible additions */
 
 #define NBMD_LINE_MAX		(1024 * 1024)	/* request bytes, LF excluded */
 #define NBMD_JSON_DEPTH		32		/* nesting accepted */

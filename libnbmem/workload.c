@@ -2338,10 +2338,10 @@ nbm_workload_progress(struct nbm_wlrun *w, struct nbm_workload_progress *wp)
 	if (wp->wp_elapsed_ns > 0)
 		wp->wp_ops_per_sec = (double)wp->wp_ops * 1e9 /
 		    (double)wp->wp_elapsed_ns;
-	if (w->w_wl.wl_stop_ops > wp->wp_ops && wp->wp_state !=
-	    NBM_WLST_DONE)
+	/* A run stopped early keeps what it had left: how far it got. */
+	if (w->w_wl.wl_stop_ops > wp->wp_ops)
 		wp->wp_remaining_ops = w->w_wl.wl_stop_ops - wp->wp_ops;
-	if (w->w_end_ns > now && wp->wp_state != NBM_WLST_DONE)
+	if (w->w_end_ns > now)
 		wp->wp_remaining_ns = w->w_end_ns - now;
 	if (w->w_trace != NULL)
 		wl_trace_counts(w, &wp->wp_trace_lines, &wp->wp_trace_dropped);

@@ -34,6 +34,7 @@ struct wb_param {
 	uint64_t	 p_max;
 	uint64_t	 p_val;		/* value: the default until set */
 	bool		 p_set;		/* given in the parameters */
+	const char	*p_descr;	/* what it sets, for workload.list */
 };
 
 enum { P_OPS, P_TIME, P_THREADS, P_SEED, P_NCOMMON };
@@ -685,46 +686,104 @@ static const struct wb_builtin wb_builtins[] = {
 	    "with a constructor, large kmem, a vmem arena, an extent, a "
 	    "device, cross-CPU frees and a network interrupt whose objects a "
 	    "soft interrupt frees.", wb_mixed, 1, 20000,
-	    { { "rate", 0, 10000000, 20000, false },
-	      { "xcpu", 0, 1000, 200, false } }, 2 },
+	    { { "rate", 0, 10000000, 20000, false,
+		"network interrupts per second and CPU (0: none)" },
+	      { "xcpu", 0, 1000, 200, false,
+		"objects freed on another CPU, per mille" } }, 2 },
 	{ "netbsd-boot", "The pools a NetBSD/amd64 kernel creates at boot, "
 	    "with their names, sizes, alignments and IPLs, filled with the "
 	    "objects a booted system holds, then a steady state of allocations "
 	    "across them and kmem.", wb_netbsd_boot, 1, 20000,
-	    { { "scale", 0, 10000, 100, false } }, 1 },
+	    { { "scale", 0, 10000, 100, false,
+		"boot population, percent of a small system's" } }, 1 },
 	{ "mbuf-storm", "Network receive interrupts on every CPU in turn "
 	    "allocate an mbuf and a cluster each, which a soft interrupt frees "
 	    "(or, for a share, threads on other CPUs), while threads send "
 	    "packets of their own.", wb_mbuf_storm, 1, 20000,
-	    { { "rate", 1, 10000000, 100000, false },
-	      { "xcpu", 0, 1000, 250, false },
-	      { "nmbclusters", 16, 1000000, 1024, false } }, 3 },
+	    { { "rate", 1, 10000000, 100000, false,
+		"receive interrupts per second and CPU" },
+	      { "xcpu", 0, 1000, 250, false,
+		"packets freed on another CPU, per mille" },
+	      { "nmbclusters", 16, 1000000, 1024, false,
+		"hard limit of the cluster pool (NMBCLUSTERS)" } }, 3 },
 	{ "kmem-sizes", "kmem_alloc and kmem_free with the request sizes of a "
 	    "running kernel, mostly small structures with a tail of buffers up "
 	    "to 64 KiB.", wb_kmem_sizes_wl, 1, 20000,
-	    { { "max", 16, 1 << 20, 65536, false },
-	      { "xcpu", 0, 1000, 50, false } }, 2 },
+	    { { "max", 16, 1 << 20, 65536, false,
+		"largest request size, bytes" },
+	      { "xcpu", 0, 1000, 50, false,
+		"objects freed on another CPU, per mille" } }, 2 },
 	{ "vmem-frag", "Random sizes and lifetimes in one vmem arena, with "
 	    "early random frees, so that its free space breaks into pieces.",
 	    wb_vmem_frag, 1, 20000,
-	    { { "arena_kb", 64, 1 << 22, 16384, false },
-	      { "quantum", 1, 65536, 16, false },
-	      { "bestfit", 0, 1, 0, false } }, 3 },
+	    { { "arena_kb", 64, 1 << 22, 16384, false,
+		"size of the arena, KiB" },
+	      { "quantum", 1, 65536, 16, false,
+		"the arena's quantum, bytes" },
+	      { "bestfit", 0, 1, 0, false,
+		"1: VM_BESTFIT, 0: VM_INSTANTFIT" } }, 3 },
 	{ "device-attach", "Drivers attach and detach, mapping I/O ports and "
 	    "memory windows with bus_space_map and bus_space_alloc, some fixed "
 	    "and contended, some assigned.", wb_device_attach, 1, 10000,
-	    { { NULL, 0, 0, 0, false } }, 0 },
+	    { { NULL, 0, 0, 0, false, NULL } }, 0 },
 	{ "pressure", "Fillers hold page-sized pool items until free memory "
 	    "drops below the page daemon's target while other threads allocate "
 	    "with KM_SLEEP and PR_WAITOK and wait, so the page daemon drains "
 	    "the pools.",
 	    wb_pressure, 2, 10000,
-	    { { "fill", 10, 1000, 120, false } }, 1 },
+	    { { "fill", 10, 1000, 120, false,
+		"pages the fillers hold, percent of physical memory" } }, 1 },
 	{ "hardlimit", "A pool at its hard limit: holders fail with "
 	    "PR_LIMITFAIL and PR_NOWAIT and trigger the pool's warning, while "
 	    "PR_WAITOK callers wait for items to come back.", wb_hardlimit, 2,
-	    10000, { { "limit", 0, 1000000, 0, false } }, 1 },
+	    10000, { { "limit", 0, 1000000, 0, false,
+		"the pool's hard limit, items (0: 4 per CPU)" } }, 1 },
 };
+
+/*
+ * wb_defaults: the parameter table of a built-in with its defaults for a
+ * machine of configuration cfg: the four every built-in takes, then its
+ * own.
+ */
+static void
+wb_defaults(const struct wb_builtin *wb, const struct nbm_config *cfg,
+    struct wb_param *p)
+{
+	u_int i;
+
+	p[P_OPS] = (struct wb_param){ "ops", 0, 1000000000000ULL,
+	    wb->wb_ops * cfg->ncpu, false,
+	    "operations in all, the stop condition" };
+	p[P_TIME] = (struct wb_param){ "time_ms", 0, 86400000ULL, 0, false,
+	    "machine time to run, ms (alone: the stop condition)" };
+	p[P_THREADS] = (struct wb_param){ "threads", 1, NBM_WL_MAXTHREADS,
+	    wb->wb_threads, false, "threads per CPU" };
+	p[P_SEED] = (struct wb_param){ "seed", 0, UINT64_MAX, 0, false,
+	    "mixed with the machine's seed" };
+	for (i = 0; i < wb->wb_nown; i++)
+		p[P_NCOMMON + i] = wb->wb_own[i];
+}
+
+int
+nbm_workload_builtin_param(u_int i, u_int j, const struct nbm_config *cfg,
+    struct nbm_wl_paraminfo *pi)
+{
+	struct wb_param p[P_NCOMMON + 4];
+	const struct wb_builtin *wb;
+
+	if (i >= __arraycount(wb_builtins))
+		return EINVAL;
+	wb = &wb_builtins[i];
+	if (j >= P_NCOMMON + wb->wb_nown)
+		return ENOENT;
+	wb_defaults(wb, cfg, p);
+	pi->wp_key = p[j].p_key;
+	pi->wp_descr = p[j].p_descr;
+	pi->wp_min = p[j].p_min;
+	pi->wp_max = p[j].p_max;
+	pi->wp_default = p[j].p_val;
+	return 0;
+}
 
 const char *
 nbm_workload_builtin_info(u_int i, const char **descr, const char **keys)
@@ -777,14 +836,7 @@ nbm_workload_builtin(const char *name, const char *params,
 		    "(built-ins: %s)", name, names);
 		return EINVAL;
 	}
-	p[P_OPS] = (struct wb_param){ "ops", 0, 1000000000000ULL,
-	    wb->wb_ops * cfg->ncpu, false };
-	p[P_TIME] = (struct wb_param){ "time_ms", 0, 86400000ULL, 0, false };
-	p[P_THREADS] = (struct wb_param){ "threads", 1, NBM_WL_MAXTHREADS,
-	    wb->wb_threads, false };
-	p[P_SEED] = (struct wb_param){ "seed", 0, UINT64_MAX, 0, false };
-	for (i = 0; i < wb->wb_nown; i++)
-		p[P_NCOMMON + i] = wb->wb_own[i];
+	wb_defaults(wb, cfg, p);
 	if ((error = wb_parse(name, params, p, P_NCOMMON + wb->wb_nown,
 	    errbuf, errlen)) != 0)
 		return error;

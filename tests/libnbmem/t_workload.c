@@ -655,6 +655,8 @@ live_midway(int kind, uint64_t ns)
 	ATF_REQUIRE_EQ(nbm_workload_finish(w, &fin), 0);
 	ATF_CHECK_EQ(fin.wp_live, 0);
 	ATF_CHECK(fin.wp_ops >= wp.wp_ops && fin.wp_ops <= wp.wp_ops + 1);
+	/* Stopped early, it keeps what it had left. */
+	ATF_CHECK_EQ(fin.wp_remaining_ops, 1000 - fin.wp_ops);
 	h_shutdown(m);
 	return wp.wp_live;
 }

@@ -99,6 +99,51 @@ BUILTIN_TC(device_attach, "device-attach", "ops=1500", 0)
 BUILTIN_TC(pressure, "pressure", "ops=3000,fill=150", 8ULL << 20)
 BUILTIN_TC(hardlimit, "hardlimit", "ops=1500", 0)
 
+/*
+ * The parameters of built-in n as nbm_workload_builtin_param gives them:
+ * the same keys as its key list, each default in its range and accepted
+ * when given, one past the range refused.
+ */
+static void
+check_paraminfo(u_int n, const char *name, const char *keys,
+    const struct nbm_config *cfg)
+{
+	static struct nbm_workload wl;
+	struct nbm_wl_paraminfo pi;
+	char list[256], kv[64], err[256];
+	size_t off = 0;
+	u_int j;
+
+	list[0] = '\0';
+	for (j = 0; nbm_workload_builtin_param(n, j, cfg, &pi) == 0; j++) {
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+		    j > 0 ? ", " : "", pi.wp_key);
+		ATF_CHECK_MSG(pi.wp_descr != NULL && strlen(pi.wp_descr) > 8,
+		    "%s: %s has no description", name, pi.wp_key);
+		ATF_CHECK_MSG(pi.wp_min <= pi.wp_default &&
+		    pi.wp_default <= pi.wp_max, "%s: %s default %ju not in "
+		    "%ju..%ju", name, pi.wp_key, (uintmax_t)pi.wp_default,
+		    (uintmax_t)pi.wp_min, (uintmax_t)pi.wp_max);
+		snprintf(kv, sizeof(kv), "%s=%ju", pi.wp_key,
+		    (uintmax_t)pi.wp_default);
+		/* time_ms=0 alone would mean "no stop condition". */
+		if (strcmp(pi.wp_key, "time_ms") != 0)
+			ATF_CHECK_EQ_MSG(nbm_workload_builtin(name, kv, cfg, &wl,
+			    err, sizeof(err)), 0, "%s %s: %s", name, kv, err);
+		if (pi.wp_max < UINT64_MAX) {
+			snprintf(kv, sizeof(kv), "%s=%ju", pi.wp_key,
+			    (uintmax_t)pi.wp_max + 1);
+			ATF_CHECK_EQ_MSG(nbm_workload_builtin(name, kv, cfg, &wl,
+			    err, sizeof(err)), EINVAL, "%s %s accepted", name,
+			    kv);
+		}
+		if (strcmp(pi.wp_key, "ops") == 0 && strcmp(name, "mixed") == 0)
+			ATF_CHECK_EQ(pi.wp_default, 20000 * cfg->ncpu);
+	}
+	ATF_CHECK_STREQ(list, keys);
+	ATF_CHECK_EQ(nbm_workload_builtin_param(n, j, cfg, &pi), ENOENT);
+}
+
 /* Names, parameters and their messages. */
 ATF_TC_WITHOUT_HEAD(names_and_parameters);
 ATF_TC_BODY(names_and_parameters, tc)
@@ -125,6 +170,7 @@ ATF_TC_BODY(names_and_parameters, tc)
 		    "must be a power of two" },
 	};
 	const char *name, *descr, *keys;
+	struct nbm_wl_paraminfo pi;
 	struct nbm_config cfg;
 	char err[256];
 	size_t i;
@@ -159,8 +205,10 @@ ATF_TC_BODY(names_and_parameters, tc)
 		ATF_CHECK(strncmp(keys, "ops, time_ms, threads, seed", 27) == 0);
 		ATF_CHECK_EQ_MSG(nbm_workload_builtin(name, "", &cfg, &wl, err,
 		    sizeof(err)), 0, "%s: %s", name, err);
+		check_paraminfo(n, name, keys, &cfg);
 	}
 	ATF_CHECK_EQ(n, 8);
+	ATF_CHECK_EQ(nbm_workload_builtin_param(n, 0, &cfg, &pi), EINVAL);
 }
 
 /*

@@ -319,6 +319,25 @@ const char *nbm_workload_builtin_info(u_int i, const char **descr,
 	    const char **keys);
 
 /*
+ * nbm_workload_builtin_param: the j-th parameter of the i-th built-in
+ * (the four common ones first), with its default for a machine of
+ * configuration cfg (ops scales with the CPU count).
+ *
+ * => returns 0; EINVAL past the last built-in, ENOENT past its last
+ *    parameter.  The strings are constant.
+ */
+struct nbm_wl_paraminfo {
+	const char	*wp_key;	/* the key of "key=value" */
+	const char	*wp_descr;	/* what it sets, with its unit */
+	uint64_t	 wp_min;	/* accepted range */
+	uint64_t	 wp_max;
+	uint64_t	 wp_default;	/* the value when not given */
+};
+
+int	nbm_workload_builtin_param(u_int i, u_int j,
+	    const struct nbm_config *cfg, struct nbm_wl_paraminfo *);
+
+/*
  * Trace sink: called with one line of the trace (a JSON object, no
  * newline) at a time, in order, from thread context of the machine (a CPU
  * thread, or the thread calling nbm_workload_finish).  It must not call
@@ -368,8 +387,9 @@ struct nbm_workload_progress {
 	uint64_t	wp_intr_skipped; /* arrivals with no room to hold */
 	uint64_t	wp_elapsed_ns;	/* machine time since the start */
 	double		wp_ops_per_sec;	/* wp_ops per second of machine time */
-	uint64_t	wp_remaining_ops; /* to the operation limit, or 0 */
-	uint64_t	wp_remaining_ns; /* to the time limit, or 0 */
+	uint64_t	wp_remaining_ops; /* to the operation limit, or 0;
+					     after a stop, what was left */
+	uint64_t	wp_remaining_ns; /* to the time limit, or 0 (idem) */
 	uint64_t	wp_trace_lines;	/* trace lines handed to the sink */
 	uint64_t	wp_trace_dropped; /* records lost: buffer full in an
 					   interrupt handler */
