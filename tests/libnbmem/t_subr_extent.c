@@ -13,6 +13,7 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1310,6 +1311,7 @@ struct sched_arg {
 	int		 sa_free;	/* holder frees */
 	int		 sa_error;
 	u_long		 sa_result;
+	_Atomic int	 sa_held;	/* the holder has the space */
 };
 
 static void
@@ -1319,6 +1321,7 @@ sched_holder(void *arg)
 
 	if (extent_alloc_region(sa->sa_ex, 0, 0x100, 0) != 0)
 		return;
+	atomic_store(&sa->sa_held, 1);
 	kpause("hold", false, 2, NULL);
 	if (sa->sa_free)
 		(void)extent_free(sa->sa_ex, 0x40, 0x40, 0);
@@ -1329,7 +1332,12 @@ sched_waiter(void *arg)
 {
 	struct sched_arg *sa = arg;
 
-	kpause("start", false, 1, NULL);
+	/*
+	 * Wait for the holder, not for a time: on a loaded host CPU 0's
+	 * thread may start late, and the waiter would find the space free.
+	 */
+	while (atomic_load(&sa->sa_held) == 0)
+		kpause("start", false, 1, NULL);
 	sa->sa_error = extent_alloc(sa->sa_ex, 0x40, 0x40, 0, EX_WAITSPACE,
 	    &sa->sa_result);
 }
@@ -1351,7 +1359,7 @@ ATF_TC_BODY(waitspace_scheduled_threads, tc)
 			ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
 			ex = extent_create("sched", 0, 0xff, NULL, 0, 0);
 			nbm_cpu_exit();
-			sa = (struct sched_arg){ ex, free, -1, 0 };
+			sa = (struct sched_arg){ ex, free, -1, 0, 0 };
 			ATF_REQUIRE_EQ(nbm_lwp_create(m, 0, "holder",
 			    sched_holder, &sa, NULL), 0);
 			ATF_REQUIRE_EQ(nbm_lwp_create(m, 1, "waiter",
