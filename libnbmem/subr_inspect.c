@@ -38,6 +38,15 @@ nbm_pool_lookup(struct nbm_machine *m, const char *wchan)
 	return pp;
 }
 
+/* nbm_pool_cache_lookup: a pool's cache comes with the pool. */
+pool_cache_t
+nbm_pool_cache_lookup(struct nbm_machine *m, const char *wchan)
+{
+	struct pool *pp = nbm_pool_lookup(m, wchan);
+
+	return pp != NULL ? pp->pr_cache : NULL;
+}
+
 /* ---- vmem segment maps */
 
 struct segmap_arg {

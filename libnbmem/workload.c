@@ -2401,18 +2401,6 @@ nbm_workload_finish(struct nbm_wlrun *w, struct nbm_workload_progress *final)
 }
 
 /*
- * Pools by name: nbm_pool_lookup is subr_inspect.c's; a pool's cache
- * comes with it.
- */
-pool_cache_t
-nbm_pool_cache_lookup(struct nbm_machine *m, const char *wchan)
-{
-	struct pool *pp = nbm_pool_lookup(m, wchan);
-
-	return pp != NULL ? pp->pr_cache : NULL;
-}
-
-/*
  * Boot step: the machine's list of runs.
  */
 static int

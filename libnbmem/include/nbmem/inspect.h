@@ -16,6 +16,7 @@
 
 struct nbm_machine;
 struct pool;
+struct pool_cache;
 
 /* A segment of a vmem arena, in segment-list order (vmem_impl.h). */
 struct nbm_vmem_seg {
@@ -38,6 +39,14 @@ struct nbm_extent_reg {
  * workload it started) destroys that pool.
  */
 struct pool *nbm_pool_lookup(struct nbm_machine *, const char *wchan);
+
+/*
+ * nbm_pool_cache_lookup: the cache of the pool whose wait channel is
+ * wchan; NULL if there is no such pool or it has no cache.  The calling
+ * thread is on a CPU of the machine or in nbm_machine_observe.
+ */
+struct pool_cache *nbm_pool_cache_lookup(struct nbm_machine *,
+	    const char *wchan);
 
 /*
  * nbm_vmem_segmap: the boundary tags of the arena called name, spans

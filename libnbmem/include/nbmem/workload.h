@@ -63,6 +63,7 @@
 #define NBMEM_WORKLOAD_H
 
 #include <nbmem/types.h>
+#include <nbmem/inspect.h>	/* nbm_pool_lookup, nbm_pool_cache_lookup */
 #include <nbmem/intr.h>
 #include <nbmem/machine.h>
 
@@ -461,16 +462,5 @@ void	nbm_trace_destroy(struct nbm_trace *);
 int	nbm_workload_replay(struct nbm_machine *, const struct nbm_trace *,
 	    nbm_trace_sink_t *sink, void *sinkarg, struct nbm_wlrun **runp,
 	    char *errbuf, size_t errlen);
-
-/*
- * Pools by name (wait channel), for sources that name an existing pool:
- * nbm_pool_lookup (nbmem/inspect.h) gives the pool, or NULL;
- * nbm_pool_cache_lookup gives the pool's cache, NULL if it has none.  The
- * calling thread is on a CPU of the machine or in nbm_machine_observe.
- */
-struct pool;
-struct pool_cache;
-struct pool_cache *nbm_pool_cache_lookup(struct nbm_machine *,
-	    const char *wchan);
 
 #endif /* NBMEM_WORKLOAD_H */
