@@ -121,6 +121,9 @@ struct table_col {
 	int		 tc_flags;	/* TB_* */
 };
 
+void	extent_cells(json_object *e, json_object *regions, char *buf,
+	    int width);
+
 struct table;
 struct table *table_new(const struct table_col *, int ncols);
 void	table_row(struct table *);

@@ -686,33 +686,13 @@ show_extents(struct ctl *x, json_object *r)
 static void
 extent_bar(json_object *e, json_object *regions)
 {
-	uint64_t start = U(e, "start"), end = U(e, "end"), lo, hi, rs, re;
+	uint64_t start = U(e, "start"), end = U(e, "end");
 	long double cell = ((long double)end - start + 1) / EXTENT_BAR;
-	uint64_t used;
-	json_object *rg;
-	size_t i, n = regions != NULL ? json_object_array_length(regions) : 0;
-	int c;
+	char bar[EXTENT_BAR + 1];
 
-	printf("  |");
-	for (c = 0; c < EXTENT_BAR; c++) {
-		lo = start + (uint64_t)(cell * c);
-		hi = c == EXTENT_BAR - 1 ? end :
-		    start + (uint64_t)(cell * (c + 1)) - 1;
-		if (hi < lo)
-			hi = lo;
-		used = 0;
-		for (i = 0; i < n; i++) {
-			rg = json_object_array_get_idx(regions, i);
-			rs = U(rg, "start");
-			re = U(rg, "end");
-			if (re < lo || rs > hi)
-				continue;
-			used += (re < hi ? re : hi) - (rs > lo ? rs : lo) + 1;
-		}
-		putchar(used == 0 ? '.' : used >= hi - lo + 1 ? '#' : '+');
-	}
-	printf("|\n  0x%-*" PRIx64 "0x%" PRIx64 "\n", EXTENT_BAR - 1, start,
-	    end);
+	extent_cells(e, regions, bar, EXTENT_BAR);
+	printf("  |%s|\n  0x%-*" PRIx64 "0x%" PRIx64 "\n", bar,
+	    EXTENT_BAR - 1, start, end);
 	printf("  (# allocated, + partly, . free; a cell is %.0Lf)\n", cell);
 }
 

@@ -352,37 +352,6 @@ static const struct tcol extent_cols[] = {
 	{ "USED%", 6, 0, 0 }, { "MAP (# used, + partly, . free)", 32, 0, 1 },
 };
 
-/* The map of an extent's regions in width cells. */
-static void
-extent_map(json_object *e, json_object *regions, char *buf, int width)
-{
-	uint64_t start = U(e, "start"), end = U(e, "end"), lo, hi, used;
-	uint64_t rs, re;
-	long double cell = ((long double)end - start + 1) / width;
-	json_object *rg;
-	size_t i, n = regions != NULL ? json_object_array_length(regions) : 0;
-	int c;
-
-	for (c = 0; c < width; c++) {
-		lo = start + (uint64_t)(cell * c);
-		hi = c == width - 1 ? end : start + (uint64_t)(cell * (c + 1)) -
-		    1;
-		if (hi < lo)
-			hi = lo;
-		used = 0;
-		for (i = 0; i < n; i++) {
-			rg = json_object_array_get_idx(regions, i);
-			rs = U(rg, "start");
-			re = U(rg, "end");
-			if (re >= lo && rs <= hi)
-				used += (re < hi ? re : hi) -
-				    (rs > lo ? rs : lo) + 1;
-		}
-		buf[c] = used == 0 ? '.' : used >= hi - lo + 1 ? '#' : '+';
-	}
-	buf[width] = '\0';
-}
-
 static void
 extent_rows(struct tui *t, struct rowset *rs)
 {
@@ -408,7 +377,7 @@ extent_rows(struct tui *t, struct rowset *rs)
 		cell_pct(r, 5, (double)U(e, "allocated"), span);
 		if (t->t_extents != NULL &&
 		    json_object_object_get_ex(t->t_extents, name, &rg))
-			extent_map(e, rg, r->tr_cell[6], 32);
+			extent_cells(e, rg, r->tr_cell[6], 32);
 		r->tr_key[6] = r->tr_key[5];
 	}
 }

@@ -152,6 +152,43 @@ fmt_duration(double s, char *buf, size_t len)
 	return buf;
 }
 
+#define EU(o, k)	((uint64_t)jint((o), (k), 0))
+
+/*
+ * extent_cells: an extent's space (the "start" and "end" of e) as width
+ * cells, each '#' when its addresses are all in regions, '+' when some
+ * are, '.' when none; buf has room for width + 1.
+ */
+void
+extent_cells(json_object *e, json_object *regions, char *buf, int width)
+{
+	uint64_t start = EU(e, "start"), end = EU(e, "end"), lo, hi, used;
+	uint64_t rs, re;
+	long double cell = ((long double)end - start + 1) / width;
+	json_object *rg;
+	size_t i, n = regions != NULL ? json_object_array_length(regions) : 0;
+	int c;
+
+	for (c = 0; c < width; c++) {
+		lo = start + (uint64_t)(cell * c);
+		hi = c == width - 1 ? end : start + (uint64_t)(cell * (c + 1)) -
+		    1;
+		if (hi < lo)
+			hi = lo;
+		used = 0;
+		for (i = 0; i < n; i++) {
+			rg = json_object_array_get_idx(regions, i);
+			rs = EU(rg, "start");
+			re = EU(rg, "end");
+			if (re >= lo && rs <= hi)
+				used += (re < hi ? re : hi) -
+				    (rs > lo ? rs : lo) + 1;
+		}
+		buf[c] = used == 0 ? '.' : used >= hi - lo + 1 ? '#' : '+';
+	}
+	buf[width] = '\0';
+}
+
 /*
  * jget: the member at a dotted path ("config.ncpu") of an object, or NULL
  * if any step is missing or not an object.
