@@ -408,7 +408,8 @@ draw_header(struct tui *t)
 {
 	json_object *m = jget(t->t_snap, "machine"), *c = jget(t->t_info,
 	    "config");
-	char l[1024], b1[32], b2[32], b3[32], b4[32];
+	char l[1024], b1[32], b2[32], b3[32], b4[64];
+	const char *wst;
 	uint64_t ps, free, npages;
 	double ir;
 
@@ -457,14 +458,24 @@ draw_header(struct tui *t)
 	    jint(m, "pdwoke", 0), jint(m, "pdfreed", 0));
 	put(1, 0, COLS, l, true);
 	ir = tui_rate(t, "machine", NULL, NULL, "interrupts");
-	if (t->t_workload != NULL)
-		snprintf(b4, sizeof(b4), "%s", jstr(t->t_workload, "name",
-		    jstr(t->t_workload, "workload", "?")));
+	/* The running workload, or the last one and how it ended. */
+	if (t->t_workload != NULL) {
+		wst = jstr(t->t_workload, "state", "running");
+		if (strcmp(wst, "none") == 0)
+			snprintf(b4, sizeof(b4), "none");
+		else
+			snprintf(b4, sizeof(b4), "%s%s%s%s",
+			    jstr(t->t_workload, "name", "?"),
+			    strcmp(wst, "running") == 0 ? "" : " (",
+			    strcmp(wst, "running") == 0 ? "" : wst,
+			    strcmp(wst, "running") == 0 ? "" : ")");
+	}
 	snprintf(l, sizeof(l), "intr %s/s, %s in all  workload %s",
 	    isnan(ir) ? "-" : fmt_count((uint64_t)(ir + 0.5), b1, sizeof(b1)),
 	    fmt_count((uint64_t)jint(m, "interrupts", 0), b2, sizeof(b2)),
 	    t->t_workload != NULL ? b4 : "none");
-	if (t->t_workload != NULL && jget(t->t_workload, "progress") != NULL)
+	if (t->t_workload != NULL && jget(t->t_workload, "progress") != NULL &&
+	    strcmp(jstr(t->t_workload, "state", ""), "done") != 0)
 		snprintf(l + strlen(l), sizeof(l) - strlen(l), " %.0f%%",
 		    jnum(t->t_workload, "progress", 0) * 100);
 	put(2, 0, COLS, l, true);
