@@ -243,6 +243,7 @@ child_wl_done(struct child *c)
 		_exit(NBMD_CHILD_EXIT_PROTO);
 	c->c_oncpu = true;
 	child_idleop = "idle";
+	child_idle_start(c);
 }
 
 /* Ask the run to stop; it is "stopped" if it was still going. */
@@ -338,6 +339,7 @@ child_wl_go(struct child *c)
 
 	c->c_wlgo = false;
 	child_idleop = "workload";
+	child_idle_stop(c);
 	nbm_cpu_exit();
 	c->c_oncpu = false;
 	w->w_running = true;

@@ -459,6 +459,17 @@ child_trampoline(void *arg)
 		    c->c_op);
 		return;
 	}
+	if (c->c_oncpu && (c->c_opent->op_flags & CHILD_OP_FLUSH)) {
+		/*
+		 * pool_cache_invalidate leaves an occupied CPU's groups to
+		 * its thread: free the other CPUs, so that it flushes them
+		 * all now, as a cross-call to idle CPUs would.
+		 */
+		child_idle_stop(c);
+		child_runop(c);
+		child_idle_start(c);
+		return;
+	}
 	if (c->c_oncpu || (c->c_opent->op_flags & CHILD_OP_HOST)) {
 		child_runop(c);
 		return;
@@ -481,6 +492,7 @@ child_shutdown(struct child *c, json_object *id)
 	json_object *o;
 
 	child_wl_shutdown(c);
+	child_idle_stop(c);
 	if (c->c_oncpu)
 		nbm_cpu_exit();
 	nbm_machine_shutdown(c->c_m);
@@ -625,6 +637,7 @@ child_main(int fd, const struct nbm_config *cfg, bool testmode)
 	if (nbm_cpu_enter(c.c_m, 0) != 0)
 		_exit(NBMD_CHILD_EXIT_BOOT);
 	c.c_oncpu = true;
+	child_idle_start(&c);
 	LIST_INIT(&c.c_pools);
 	LIST_INIT(&c.c_intrs);
 	child_curop = "idle";

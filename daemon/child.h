@@ -14,9 +14,12 @@
  * the machine unwinds out of them.
  *
  * CPU or observer.  The process's thread runs as CPU 0 of the machine
- * while no workload runs; an operation flagged CHILD_OP_CPU needs to be on
- * a CPU (it allocates through the per-CPU caches: creating a pool, priming,
- * reclaiming pages through vmem's quantum caches).  While a workload runs
+ * while no workload runs (and, in parallel mode, the idle threads of
+ * child-idle.c are the other CPUs); an operation flagged CHILD_OP_CPU
+ * needs to be on a CPU (it allocates through the per-CPU caches: creating
+ * a pool, priming, reclaiming pages through vmem's quantum caches), and
+ * one flagged CHILD_OP_FLUSH runs with the other CPUs free, so that it
+ * empties their cache layers at once.  While a workload runs
  * (child-workload.c), a runner thread runs the machine (nbm_machine_run)
  * and the process's thread leaves CPU 0: the other operations run as an
  * observer (nbm_machine_observe), so they are served while the machine
@@ -48,6 +51,8 @@
 #define CHILD_OP_CPU	0x02	/* must run on a CPU */
 #define CHILD_OP_HOST	0x04	/* as a host thread, never an observer:
 				   only calls made for any host thread */
+#define CHILD_OP_FLUSH	0x08	/* flushes every CPU's cache layer: with
+				   the other CPUs free (child-idle.c) */
 
 struct child;
 
@@ -138,6 +143,10 @@ bool	child_trylock(struct child *);
 void	child_wl_go(struct child *);
 void	child_wl_done(struct child *);
 void	child_wl_shutdown(struct child *);
+
+/* child-idle.c */
+void	child_idle_start(struct child *);
+void	child_idle_stop(struct child *);
 
 /* child-wldesc.c */
 int	child_wldesc(json_object *, struct nbm_workload *, const char *path,

@@ -931,6 +931,12 @@ intr_counted()
 {
 	req intr.list | rpc | jq -e '.result.sources[0].count > 0'
 }
+intr_everywhere()
+{
+	req intr.list | rpc | jq -e '[.result.sources[] |
+	    select(.name == "all0") | .cpus[] | .count > 0] | length == 4
+	    and all'
+}
 intr_recorded()
 {
 	[ "$(sql "SELECT count(*) FROM events WHERE type = 'intr' AND subject = 'wm0'")" -ge 4 ]
@@ -947,6 +953,10 @@ intr_body()
 	expect '.result.source.owner == "daemon" and .result.source.action == "none"' "$out"
 	expect '.result.source.ipl == "sched" and .result.source.target == "cpu" and .result.source.cpu == 0' "$out"
 	wait_for "arrivals handled on CPU 0" intr_counted
+	# With no workload, every CPU takes its interrupts (child-idle.c).
+	ok intr.add '{"name":"all0","rate":1000,"target":"all"}'
+	wait_for "arrivals handled on each of the 4 CPUs" intr_everywhere
+	ok intr.remove '{"name":"all0"}'
 	err exists intr.add '{"name":"wm0"}'
 	err bad-params intr.add '{"name":"x","ipl":"none"}'
 	expect '.error.data.field == "params.ipl"' "$out"
@@ -1164,6 +1174,14 @@ workload_body()
 	expect '([.result.classes[].nget] | add) > 0' "$out"
 	ok cache.list
 	expect '([.result.cpus[].hits] | add) > 0' "$out"
+	# Idle again, the other CPUs have host threads (for interrupts), and
+	# an invalidation still empties every CPU's cache layer at once.
+	ok cache.show '{"name":"wl-cache"}'
+	expect '.result.pool.nout > 0 and ([.result.cpus[] |
+	    select(.hits > 0)] | length) == 4' "$out"
+	ok cache.invalidate '{"name":"wl-cache"}'
+	expect '.result.pool.nout == 0 and .result.pool.cache_nfull == 0' \
+	    "$out"
 
 	# A description; errors name the member.
 	ok workload.start '{"workload":{"name":"mine","sources":[{"kind":"pool_cache","name":"wlp","size":128,"life":1000},{"kind":"kmem","sizes":{"dist":"uniform","min":16,"max":512}}],"ops":[{"op":"alloc","source":0,"weight":3},{"op":"allocfree","source":1}],"stop":{"ops":5000}}}'
