@@ -15,11 +15,13 @@
  * In deterministic mode the machine's time stands still while no workload
  * runs, nothing arrives, and there are no idle threads.
  *
- * The idle threads wait in read(2) on a pipe; closing its write end ends
- * them all.  The interrupt signal is installed with SA_RESTART, so a
- * handler run on one of them resumes the read.
+ * The idle threads wait in poll(2) on a pipe, as the process's thread
+ * waits for requests; closing the pipe's write end ends them all.  (A
+ * wait in poll also lets ThreadSanitizer run the interrupt's handler at
+ * once; in read(2) it would hold the signal back until the read returned.)
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -41,11 +43,13 @@ static void *
 child_idle_thread(void *arg)
 {
 	struct child_idle *ci = arg;
-	char x;
+	struct pollfd pfd;
 
 	if (nbm_cpu_enter(ci->ci_m, ci->ci_cpu) != 0)
 		return NULL;
-	while (read(ci->ci_fd, &x, 1) < 0 && errno == EINTR)
+	pfd.fd = ci->ci_fd;
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
 		continue;
 	nbm_cpu_exit();
 	return NULL;
