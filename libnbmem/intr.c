@@ -892,8 +892,8 @@ nbm_intr_pause(struct nbm_intrsource *is, bool paused)
  * nbm_intr_disestablish: remove a source.  Its pending arrivals are
  * dropped (they stay counted as posted); once this returns, its handler
  * runs on no CPU and never will again, and the source is freed.
- * => thread context, no spin mutex held (panics otherwise); waits for
- *    handlers of any source running on the other CPUs.
+ * => thread context, no spin mutex held (panics otherwise), nor a lock a
+ *    handler takes: waits for the handlers running on the other CPUs.
  */
 void
 nbm_intr_disestablish(struct nbm_intrsource *is)
@@ -1067,8 +1067,8 @@ softint_schedule(void *cookie)
  * softint_disestablish: remove a soft interrupt.  Where it is pending it
  * is dropped; once this returns, its handler runs on no CPU and never
  * will again, and it is freed.
- * => thread context, no spin mutex held (panics otherwise); waits for
- *    handlers running on the other CPUs.
+ * => thread context, no spin mutex held (panics otherwise), nor a lock a
+ *    handler takes: waits for the handlers running on the other CPUs.
  */
 void
 softint_disestablish(void *cookie)
