@@ -694,7 +694,7 @@ ATF_TC_BODY(limit_at_once, tc)
 	struct nbm_machine *m = h_boot_enter();
 	static struct nbm_intrsource *is[256];
 	static void *si[256];
-	struct nbm_intr_cpustat st;
+	struct nbm_intr_cpustat st[NBM_NCPU_MAX];
 	struct nbm_intr_config ic;
 	struct nbm_intrsource *more;
 	struct softstate ss;
@@ -722,9 +722,9 @@ ATF_TC_BODY(limit_at_once, tc)
 	    0);
 	ATF_CHECK(nbm_intr_lookup(m, "onemore") == more);
 	ATF_CHECK(nbm_intr_lookup(m, "dev100") == NULL);
-	nbm_intr_getstats(more, &st);
-	ATF_CHECK_EQ(st.is_posted, 0);
-	ATF_CHECK_EQ(st.is_count, 0);
+	nbm_intr_getstats(more, st);
+	ATF_CHECK_EQ(st[0].is_posted, 0);
+	ATF_CHECK_EQ(st[0].is_count, 0);
 
 	for (i = 0; i < 256; i++)
 		ATF_REQUIRE_MSG((si[i] = softint_establish(SOFTINT_CLOCK,
