@@ -1,6 +1,7 @@
 /*
  * t_intr: interrupt sources, masking by spl, pending delivery, soft
- * interrupts, and the generator in both execution modes (intr.c).
+ * interrupts, the generator in both execution modes, and removal: slots
+ * reused, no handler after removal returns (intr.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

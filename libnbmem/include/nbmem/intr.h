@@ -134,8 +134,7 @@ struct nbm_intr_cpustat {
 	uint64_t	is_count;	/* arrivals handled */
 	uint64_t	is_masked;	/* of which were held pending */
 	uint64_t	is_pending;	/* waiting now */
-	uint64_t	is_posted;	/* raised: count + pending (+ dropped
-					   when the source was removed) */
+	uint64_t	is_posted;	/* raised: count + pending */
 };
 
 /*
