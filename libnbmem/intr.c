@@ -27,14 +27,42 @@
  * nbm_sched_charge call nbm_intr_det_deliver), and run when their CPU next
  * charges time or is next scheduled.  Nothing depends on host timing.
  *
- * Sources are kept in a fixed array that only grows (a removed source stays
- * in its slot, dead), so a signal handler can walk it without a lock.
+ * Sources and soft interrupts.  Each has a slot in a fixed table
+ * (it_src[], it_softint[]) that dispatch walks without a lock, at most
+ * NBM_INTR_MAXSRC and NBM_SOFTINT_MAX of them at once; removal empties the
+ * slot, and the next establish may take it at once.  What a reader may
+ * still hold is the structure the slot pointed to -- its handler, its
+ * per-CPU pending and handled counts -- and a new source in the slot is a
+ * new structure whose counts start at zero, so the slot itself needs no
+ * grace period; the structure does.
+ *
+ * Grace period.  Every dispatch, hard or soft, on any path (signal
+ * handler, splx, time accounting, the scheduler loop), is a read section:
+ * it counts itself into its CPU's iq_depth before it looks at a slot and
+ * out after its last handler returned, and the outermost section of a CPU
+ * to leave bumps iq_passes.  Removal empties the slot, then waits, for
+ * each other CPU, until that CPU's depth is zero or its passes moved
+ * (intr_quiesce): a section that could have read the old pointer began
+ * before the slot was emptied (all of it seq_cst), so it has ended by
+ * then.  Only then is the structure freed, and only then does removal
+ * return: no handler of a removed source or soft interrupt runs after
+ * nbm_intr_disestablish() or softint_disestablish() returned.  The calling
+ * CPU is not waited for: removal is for thread context (it panics in an
+ * interrupt or with a spin mutex held, where it would wait on handlers
+ * that may wait on it), and a CPU in thread context is in no section.
+ * When waiting cannot finish -- the machine panicked, which may have
+ * unwound a section, or a deterministic run whose other CPUs do not run
+ * while this one waits -- the structure is parked on a limbo list
+ * instead, freed by the next removal that completes a grace period, or at
+ * shutdown.  nbm_intr_foreach() holds a reference on each source it hands
+ * out, so a source removed meanwhile is freed by the walk's release.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +71,8 @@
 
 #include "nbm_impl.h"
 
-#define NBM_INTR_MAXSRC		256	/* sources over a machine's life */
-#define NBM_SOFTINT_MAX		256
+#define NBM_INTR_MAXSRC		256	/* sources established at once */
+#define NBM_SOFTINT_MAX		256	/* soft interrupts established at once */
 /*
  * The interrupt signal.  A standard signal, not a real-time one: its
  * instances do not queue (the arrivals are counted in ip_pending), so a
@@ -64,10 +92,14 @@ struct intr_percpu {
 struct nbm_intrsource {
 	struct nbm_machine *is_machine;	/* (i) */
 	u_int		 is_index;	/* (i) creation number */
+	u_int		 is_slot;	/* (i) index in it_src[] */
 	struct nbm_intr_config is_cfg;	/* (l) configuration */
 	_Atomic(int)	 is_ipl;	/* level, read by dispatch */
 	_Atomic(int)	 is_paused;	/* no new arrivals */
 	_Atomic(int)	 is_dead;	/* removed */
+	_Atomic(u_int)	 is_refs;	/* established + foreach walkers */
+	TAILQ_ENTRY(nbm_intrsource) is_entry; /* (l) it_live */
+	struct nbm_intrsource *is_limbo; /* parked, awaiting a grace period */
 	uint64_t	 is_next;	/* (l) next arrival, uptime ns */
 	u_int		 is_burstleft;	/* (l) arrivals left in a burst */
 	u_int		 is_rrnext;	/* (l) next CPU, round robin */
@@ -78,22 +110,39 @@ struct nbm_intrsource {
 
 struct softint {
 	void		(*si_func)(void *);	/* handler */
-	void		*si_arg;
+	void		*si_arg;		/* its argument */
 	int		 si_ipl;		/* IPL_SOFT* */
+	u_int		 si_slot;		/* (i) index in it_softint[] */
 	_Atomic(int)	 si_dead;		/* disestablished */
 	_Atomic(uint8_t) *si_pending;		/* per CPU */
-	struct nbm_machine *si_machine;
+	struct nbm_machine *si_machine;		/* (i) */
+	struct softint	*si_limbo;		/* parked */
 };
+
+/* Read sections of one CPU (see Grace period above). */
+struct intr_quiesce {
+	_Atomic(u_int)	 iq_depth;	/* dispatches entered, not left */
+	_Atomic(uint64_t) iq_passes;	/* outermost dispatches left */
+} __cacheline_aligned;
+
+TAILQ_HEAD(intr_srclist, nbm_intrsource);
 
 struct nbm_intr_state {
 	_Atomic(int)	 it_lock;	/* configuration of the sources */
 	struct nbm_intrsource *_Atomic it_src[NBM_INTR_MAXSRC];
-	_Atomic(u_int)	 it_nsrc;	/* slots used */
+	_Atomic(u_int)	 it_nsrc;	/* slots ever used: dispatch bound */
+	_Atomic(u_int)	 it_nlive;	/* sources established now */
+	u_int		 it_created;	/* (l) sources ever established */
+	struct intr_srclist it_live;	/* (l) sources, creation order */
 	struct softint	*_Atomic it_softint[NBM_SOFTINT_MAX];
-	_Atomic(u_int)	 it_nsoftint;
+	_Atomic(u_int)	 it_nsoftint;	/* slots ever used: dispatch bound */
+	u_int		 it_nsoftlive;	/* (l) soft interrupts now */
+	struct intr_quiesce *it_cpu;	/* per CPU read sections */
+	struct nbm_intrsource *_Atomic it_srclimbo; /* parked sources */
+	struct softint	*_Atomic it_silimbo; /* parked soft interrupts */
 	pthread_t	 it_gen;	/* parallel generator thread */
-	bool		 it_genrunning;
-	_Atomic(int)	 it_genstop;
+	bool		 it_genrunning;	/* (l) it_gen was started */
+	_Atomic(int)	 it_genstop;	/* generator: leave */
 	volatile uint32_t it_genword;	/* futex: configuration changed */
 };
 
@@ -232,15 +281,23 @@ intr_run_soft(struct cpu_info *ci, struct nbm_intr_state *it, int lvl)
 	}
 }
 
+/*
+ * intr_dispatch: run the interrupts pending on ci above level s, highest
+ * level first.  A read section of the slot tables: no source or soft
+ * interrupt seen here is freed before the section ends.
+ */
 static void
 intr_dispatch(struct cpu_info *ci, int s, bool masked)
 {
 	struct nbm_intr_state *it = ci->ci_machine->m_intr;
+	struct intr_quiesce *iq;
 	uint32_t pend;
 	int lvl;
 
 	if (it == NULL)
 		return;
+	iq = &it->it_cpu[ci->ci_index];
+	atomic_fetch_add(&iq->iq_depth, 1);
 	for (;;) {
 		pend = __atomic_load_n(&ci->ci_ipending, __ATOMIC_ACQUIRE);
 		pend &= ~((2U << s) - 1);	/* levels above s */
@@ -254,6 +311,8 @@ intr_dispatch(struct cpu_info *ci, int s, bool masked)
 		else
 			intr_run_soft(ci, it, lvl);
 	}
+	if (atomic_fetch_sub(&iq->iq_depth, 1) == 1)
+		atomic_fetch_add(&iq->iq_passes, 1);
 }
 
 /*
@@ -397,13 +456,10 @@ intr_collect(struct nbm_machine *m, uint64_t now, bool *touched)
 	struct nbm_intr_state *it = m->m_intr;
 	struct nbm_intrsource *is;
 	uint64_t next = 0, k;
-	u_int i, n;
 
 	intr_lock(it);
-	n = atomic_load(&it->it_nsrc);
-	for (i = 0; i < n; i++) {
-		is = atomic_load(&it->it_src[i]);
-		if (atomic_load(&is->is_dead) || atomic_load(&is->is_paused))
+	TAILQ_FOREACH(is, &it->it_live, is_entry) {
+		if (atomic_load(&is->is_paused))
 			continue;
 		for (k = 0; is->is_next <= now; k++)
 			is->is_next += intr_gap(is);
@@ -470,7 +526,7 @@ nbm_intr_det_deliver(struct nbm_machine *m, uint64_t now)
 {
 	bool touched[NBM_NCPU_MAX];
 
-	if (m->m_intr == NULL || atomic_load(&m->m_intr->it_nsrc) == 0)
+	if (m->m_intr == NULL || atomic_load(&m->m_intr->it_nlive) == 0)
 		return;
 	memset(touched, 0, m->m_ncpu * sizeof(touched[0]));
 	(void)intr_collect(m, now, touched);
@@ -483,14 +539,12 @@ nbm_intr_next_arrival(struct nbm_machine *m)
 	struct nbm_intr_state *it = m->m_intr;
 	struct nbm_intrsource *is;
 	uint64_t next = 0;
-	u_int i, n;
 
-	if (it == NULL || (n = atomic_load(&it->it_nsrc)) == 0)
+	if (it == NULL || atomic_load(&it->it_nlive) == 0)
 		return 0;
 	intr_lock(it);
-	for (i = 0; i < n; i++) {
-		is = atomic_load(&it->it_src[i]);
-		if (atomic_load(&is->is_dead) || atomic_load(&is->is_paused))
+	TAILQ_FOREACH(is, &it->it_live, is_entry) {
+		if (atomic_load(&is->is_paused))
 			continue;
 		if (next == 0 || is->is_next < next)
 			next = is->is_next;
@@ -521,6 +575,150 @@ nbm_intr_cpu_pending(struct cpu_info *ci)
 	if ((__atomic_load_n(&ci->ci_ipending, __ATOMIC_ACQUIRE) >>
 	    (ci->ci_ilevel + 1)) != 0)
 		intr_dispatch(ci, ci->ci_ilevel, false);
+}
+
+/*
+ * Removal and the grace period.
+ */
+
+/*
+ * intr_quiesce: wait until no CPU other than the caller's is in a
+ * dispatch that began before this call, i.e. none holds a pointer that was
+ * taken out of a slot before it.
+ * => called in thread context (the caller's CPU, if any, is in no section).
+ * => returns false, without waiting out, if that cannot finish: the
+ *    machine panicked (a panic may have unwound a section, whose count then
+ *    never drops), or the caller runs a deterministic machine, whose other
+ *    CPUs do not run while it waits.
+ */
+static bool
+intr_quiesce(struct nbm_machine *m)
+{
+	struct nbm_intr_state *it = m->m_intr;
+	struct cpu_info *self = nbm_curcpu_tls;
+	struct intr_quiesce *iq;
+	uint64_t passes;
+	u_int c;
+
+	if (self != NULL && self->ci_machine != m)
+		self = NULL;
+	for (c = 0; c < m->m_ncpu; c++) {
+		if (self != NULL && c == self->ci_index)
+			continue;
+		iq = &it->it_cpu[c];
+		passes = atomic_load(&iq->iq_passes);
+		while (atomic_load(&iq->iq_depth) != 0 &&
+		    atomic_load(&iq->iq_passes) == passes) {
+			if (atomic_load(&m->m_dead) || (self != NULL &&
+			    m->m_cfg.mode == NBM_MODE_DETERMINISTIC))
+				return false;
+			sched_yield();
+		}
+	}
+	return true;
+}
+
+static void
+intr_source_rele(struct nbm_intrsource *is)
+{
+
+	if (atomic_fetch_sub(&is->is_refs, 1) == 1) {
+		free(is->is_cpu);
+		free(is);
+	}
+}
+
+static void
+softint_free(struct softint *si)
+{
+
+	free(si->si_pending);
+	free(si);
+}
+
+static void
+intr_park_source(struct nbm_intr_state *it, struct nbm_intrsource *is)
+{
+
+	is->is_limbo = atomic_load(&it->it_srclimbo);
+	while (!atomic_compare_exchange_weak(&it->it_srclimbo, &is->is_limbo,
+	    is))
+		continue;
+}
+
+static void
+intr_park_softint(struct nbm_intr_state *it, struct softint *si)
+{
+
+	si->si_limbo = atomic_load(&it->it_silimbo);
+	while (!atomic_compare_exchange_weak(&it->it_silimbo, &si->si_limbo,
+	    si))
+		continue;
+}
+
+/*
+ * intr_retire: free a source or soft interrupt whose slot was emptied,
+ * and whatever earlier removals left parked, once no CPU can hold them.
+ * => called in thread context with no lock held; may wait for handlers
+ *    running on other CPUs.  If the grace period cannot complete
+ *    (intr_quiesce), everything stays parked.
+ */
+static void
+intr_retire(struct nbm_machine *m, struct nbm_intrsource *is,
+    struct softint *si)
+{
+	struct nbm_intr_state *it = m->m_intr;
+	struct nbm_intrsource *isl, *isnext;
+	struct softint *sil, *sinext;
+
+	if (is != NULL)
+		intr_park_source(it, is);
+	if (si != NULL)
+		intr_park_softint(it, si);
+	/* Everything taken here was out of its slot before the wait began. */
+	isl = atomic_exchange(&it->it_srclimbo, NULL);
+	sil = atomic_exchange(&it->it_silimbo, NULL);
+	if (!intr_quiesce(m)) {
+		for (; isl != NULL; isl = isnext) {
+			isnext = isl->is_limbo;
+			intr_park_source(it, isl);
+		}
+		for (; sil != NULL; sil = sinext) {
+			sinext = sil->si_limbo;
+			intr_park_softint(it, sil);
+		}
+		return;
+	}
+	for (; isl != NULL; isl = isnext) {
+		isnext = isl->is_limbo;
+		intr_source_rele(isl);
+	}
+	for (; sil != NULL; sil = sinext) {
+		sinext = sil->si_limbo;
+		softint_free(sil);
+	}
+}
+
+/*
+ * intr_check_remove: removal waits for handlers on the other CPUs, which
+ * may wait for the caller's CPU: refuse it where that can deadlock, as
+ * NetBSD's intr_disestablish(9) and softint_disestablish(9), which sleep,
+ * refuse interrupt context.
+ */
+static void
+intr_check_remove(struct nbm_machine *m, const char *what, const char *name)
+{
+	struct cpu_info *ci = nbm_curcpu_tls;
+
+	if (ci == NULL || ci->ci_machine != m)
+		return;
+	if (ci->ci_idepth >= 0 || ci->ci_sdepth > 0 ||
+	    atomic_load(&m->m_intr->it_cpu[ci->ci_index].iq_depth) != 0)
+		nbm_panic(m, "%s: %s: called from interrupt context", what,
+		    name);
+	if (ci->ci_mtx_count > 0)
+		nbm_panic(m, "%s: %s: called with %d spin mutexes held", what,
+		    name, ci->ci_mtx_count);
 }
 
 /*
@@ -576,8 +774,8 @@ nbm_intr_establish(struct nbm_machine *m, const struct nbm_intr_config *ic,
     struct nbm_intrsource **isp, char *errbuf, size_t errlen)
 {
 	struct nbm_intr_state *it = m->m_intr;
-	struct nbm_intrsource *is;
-	u_int i, n;
+	struct nbm_intrsource *is, *o;
+	u_int i;
 	int error;
 
 	if ((error = intr_check(m, ic, errbuf, errlen)) != 0)
@@ -594,13 +792,10 @@ nbm_intr_establish(struct nbm_machine *m, const struct nbm_intr_config *ic,
 	is->is_machine = m;
 	is->is_cfg = *ic;
 	atomic_store(&is->is_ipl, ic->ic_ipl);
+	atomic_store(&is->is_refs, 1);
 	intr_lock(it);
-	n = atomic_load(&it->it_nsrc);
-	for (i = 0; i < n; i++) {
-		struct nbm_intrsource *o = atomic_load(&it->it_src[i]);
-
-		if (!atomic_load(&o->is_dead) &&
-		    strcmp(o->is_cfg.ic_name, ic->ic_name) == 0) {
+	TAILQ_FOREACH(o, &it->it_live, is_entry) {
+		if (strcmp(o->is_cfg.ic_name, ic->ic_name) == 0) {
 			intr_unlock(it);
 			free(is->is_cpu);
 			free(is);
@@ -610,20 +805,27 @@ nbm_intr_establish(struct nbm_machine *m, const struct nbm_intr_config *ic,
 			return EEXIST;
 		}
 	}
-	if (n == NBM_INTR_MAXSRC) {
+	if (atomic_load(&it->it_nlive) == NBM_INTR_MAXSRC) {
 		intr_unlock(it);
 		free(is->is_cpu);
 		free(is);
 		if (errlen > 0)
-			snprintf(errbuf, errlen, "sources: at most %d over a "
-			    "machine's life", NBM_INTR_MAXSRC);
+			snprintf(errbuf, errlen, "sources: at most %d at once; "
+			    "remove one first", NBM_INTR_MAXSRC);
 		return ENOMEM;
 	}
-	is->is_index = n;
-	is->is_rng = m->m_cfg.seed * 0x9e3779b97f4a7c15ULL + n + 1;
+	/* A free slot exists: fewer than NBM_INTR_MAXSRC are live. */
+	for (i = 0; atomic_load(&it->it_src[i]) != NULL; i++)
+		continue;
+	is->is_slot = i;
+	is->is_index = it->it_created++;
+	is->is_rng = m->m_cfg.seed * 0x9e3779b97f4a7c15ULL + is->is_index + 1;
 	is->is_next = intr_first_arrival(m, is);
-	atomic_store(&it->it_src[n], is);
-	atomic_store(&it->it_nsrc, n + 1);
+	TAILQ_INSERT_TAIL(&it->it_live, is, is_entry);
+	atomic_store(&it->it_src[i], is);
+	if (i >= atomic_load(&it->it_nsrc))
+		atomic_store(&it->it_nsrc, i + 1);
+	atomic_fetch_add(&it->it_nlive, 1);
 	intr_unlock(it);
 
 	nbm_machine_event(m, NBM_EV_INTR, ic->ic_name, "source %s added: ipl "
@@ -686,34 +888,52 @@ nbm_intr_pause(struct nbm_intrsource *is, bool paused)
 	return 0;
 }
 
+/*
+ * nbm_intr_disestablish: remove a source.  Its pending arrivals are
+ * dropped (they stay counted as posted); once this returns, its handler
+ * runs on no CPU and never will again, and the source is freed.
+ * => thread context, no spin mutex held (panics otherwise), nor a lock a
+ *    handler takes: waits for the handlers running on the other CPUs.
+ */
 void
 nbm_intr_disestablish(struct nbm_intrsource *is)
 {
 	struct nbm_machine *m = is->is_machine;
+	struct nbm_intr_state *it = m->m_intr;
 	u_int c;
 
+	intr_check_remove(m, "nbm_intr_disestablish", is->is_cfg.ic_name);
+	intr_lock(it);
 	atomic_store(&is->is_dead, 1);
+	atomic_store(&it->it_src[is->is_slot], NULL);
+	TAILQ_REMOVE(&it->it_live, is, is_entry);
+	atomic_fetch_sub(&it->it_nlive, 1);
 	for (c = 0; c < m->m_ncpu; c++)
 		atomic_store(&is->is_cpu[c].ip_pending, 0);
+	intr_unlock(it);
 	nbm_machine_event(m, NBM_EV_INTR, is->is_cfg.ic_name,
 	    "source %s removed", is->is_cfg.ic_name);
-	intr_gen_poke(m->m_intr);
+	intr_gen_poke(it);
+	intr_retire(m, is, NULL);
 }
 
+/*
+ * nbm_intr_lookup: the live source called name, or NULL.
+ * => the pointer stays valid until the source is removed; the caller
+ *    makes sure nobody removes it meanwhile.
+ */
 struct nbm_intrsource *
 nbm_intr_lookup(struct nbm_machine *m, const char *name)
 {
 	struct nbm_intr_state *it = m->m_intr;
 	struct nbm_intrsource *is;
-	u_int i, n = atomic_load(&it->it_nsrc);
 
-	for (i = 0; i < n; i++) {
-		is = atomic_load(&it->it_src[i]);
-		if (!atomic_load(&is->is_dead) &&
-		    strcmp(is->is_cfg.ic_name, name) == 0)
-			return is;
-	}
-	return NULL;
+	intr_lock(it);
+	TAILQ_FOREACH(is, &it->it_live, is_entry)
+		if (strcmp(is->is_cfg.ic_name, name) == 0)
+			break;
+	intr_unlock(it);
+	return is;
 }
 
 void
@@ -743,18 +963,29 @@ nbm_intr_getstats(const struct nbm_intrsource *is,
 	}
 }
 
+/*
+ * nbm_intr_foreach: call fn on every live source, in creation order.
+ * => each source stays allocated while fn runs, even if another thread
+ *    removes it meanwhile; one removed before fn's turn is skipped.
+ */
 void
 nbm_intr_foreach(struct nbm_machine *m,
     void (*fn)(struct nbm_intrsource *, void *), void *arg)
 {
 	struct nbm_intr_state *it = m->m_intr;
-	struct nbm_intrsource *is;
-	u_int i, n = atomic_load(&it->it_nsrc);
+	struct nbm_intrsource *is, *snap[NBM_INTR_MAXSRC];
+	u_int i, n = 0;
 
+	intr_lock(it);
+	TAILQ_FOREACH(is, &it->it_live, is_entry) {
+		atomic_fetch_add(&is->is_refs, 1);
+		snap[n++] = is;
+	}
+	intr_unlock(it);
 	for (i = 0; i < n; i++) {
-		is = atomic_load(&it->it_src[i]);
-		if (!atomic_load(&is->is_dead))
-			fn(is, arg);
+		if (!atomic_load(&snap[i]->is_dead))
+			fn(snap[i], arg);
+		intr_source_rele(snap[i]);
 	}
 }
 
@@ -780,7 +1011,7 @@ softint_establish(u_int flags, void (*func)(void *), void *arg)
 	struct nbm_machine *m = NBM_CURMACHINE();
 	struct nbm_intr_state *it = m->m_intr;
 	struct softint *si;
-	u_int n;
+	u_int i;
 
 	if ((si = calloc(1, sizeof(*si))) == NULL)
 		return NULL;
@@ -794,15 +1025,21 @@ softint_establish(u_int flags, void (*func)(void *), void *arg)
 	si->si_ipl = softint_levels[flags & SOFTINT_LVLMASK];
 	si->si_machine = m;
 	intr_lock(it);
-	n = atomic_load(&it->it_nsoftint);
-	if (n == NBM_SOFTINT_MAX) {
+	if (it->it_nsoftlive == NBM_SOFTINT_MAX) {
 		intr_unlock(it);
-		free(si->si_pending);
-		free(si);
+		softint_free(si);
+		/* kern_softint.c warns here too, with its own words. */
+		kprintf("WARNING: softint_establish: table full: at most %d "
+		    "soft interrupts at once\n", NBM_SOFTINT_MAX);
 		return NULL;
 	}
-	atomic_store(&it->it_softint[n], si);
-	atomic_store(&it->it_nsoftint, n + 1);
+	for (i = 0; atomic_load(&it->it_softint[i]) != NULL; i++)
+		continue;
+	si->si_slot = i;
+	atomic_store(&it->it_softint[i], si);
+	if (i >= atomic_load(&it->it_nsoftint))
+		atomic_store(&it->it_nsoftint, i + 1);
+	it->it_nsoftlive++;
 	intr_unlock(it);
 	return si;
 }
@@ -810,6 +1047,8 @@ softint_establish(u_int flags, void (*func)(void *), void *arg)
 /*
  * softint_schedule: run the soft interrupt on this CPU as soon as its
  * level drops below the soft level -- at once if it already is.
+ * => the soft interrupt must be established: scheduling one that
+ *    softint_disestablish() removed uses freed memory.
  */
 void
 softint_schedule(void *cookie)
@@ -824,12 +1063,27 @@ softint_schedule(void *cookie)
 		intr_dispatch(ci, ci->ci_ilevel, false);
 }
 
+/*
+ * softint_disestablish: remove a soft interrupt.  Where it is pending it
+ * is dropped; once this returns, its handler runs on no CPU and never
+ * will again, and it is freed.
+ * => thread context, no spin mutex held (panics otherwise), nor a lock a
+ *    handler takes: waits for the handlers running on the other CPUs.
+ */
 void
 softint_disestablish(void *cookie)
 {
 	struct softint *si = cookie;
+	struct nbm_machine *m = si->si_machine;
+	struct nbm_intr_state *it = m->m_intr;
 
+	intr_check_remove(m, "softint_disestablish", "soft interrupt");
+	intr_lock(it);
 	atomic_store(&si->si_dead, 1);
+	atomic_store(&it->it_softint[si->si_slot], NULL);
+	it->it_nsoftlive--;
+	intr_unlock(it);
+	intr_retire(m, NULL, si);
 }
 
 /*
@@ -870,14 +1124,24 @@ static int
 intr_init(struct nbm_machine *m)
 {
 	struct nbm_intr_state *it;
+	size_t sz;
 
 	pthread_once(&intr_signal_once, intr_signal_install);
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return ENOMEM;
+	/* One more for observers (nbm_machine_observe), numbered ncpu. */
+	sz = roundup((m->m_ncpu + 1) * sizeof(*it->it_cpu), COHERENCY_UNIT);
+	if ((it->it_cpu = aligned_alloc(COHERENCY_UNIT, sz)) == NULL) {
+		free(it);
+		return ENOMEM;
+	}
+	memset(it->it_cpu, 0, sz);
+	TAILQ_INIT(&it->it_live);
 	m->m_intr = it;
 	return 0;
 }
 
+/* At shutdown no CPU runs: everything, parked or live, goes at once. */
 static void
 intr_fini(struct nbm_machine *m)
 {
@@ -893,16 +1157,23 @@ intr_fini(struct nbm_machine *m)
 		intr_gen_poke(it);
 		pthread_join(it->it_gen, NULL);
 	}
-	for (i = 0; i < atomic_load(&it->it_nsrc); i++) {
-		is = atomic_load(&it->it_src[i]);
+	while ((is = TAILQ_FIRST(&it->it_live)) != NULL) {
+		TAILQ_REMOVE(&it->it_live, is, is_entry);
+		intr_park_source(it, is);
+	}
+	for (i = 0; i < atomic_load(&it->it_nsoftint); i++)
+		if ((si = atomic_load(&it->it_softint[i])) != NULL)
+			intr_park_softint(it, si);
+	while ((is = atomic_load(&it->it_srclimbo)) != NULL) {
+		atomic_store(&it->it_srclimbo, is->is_limbo);
 		free(is->is_cpu);
 		free(is);
 	}
-	for (i = 0; i < atomic_load(&it->it_nsoftint); i++) {
-		si = atomic_load(&it->it_softint[i]);
-		free(si->si_pending);
-		free(si);
+	while ((si = atomic_load(&it->it_silimbo)) != NULL) {
+		atomic_store(&it->it_silimbo, si->si_limbo);
+		softint_free(si);
 	}
+	free(it->it_cpu);
 	free(it);
 	m->m_intr = NULL;
 }

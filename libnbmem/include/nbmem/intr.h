@@ -101,6 +101,8 @@ int		 nbm_cpu_interrupt(int ipl, bool soft, void (*fn)(void *),
  * or is next scheduled.
  *
  * Sources can be added, changed, paused and removed while the machine runs.
+ * At most 256 sources are established at once; a removed one makes room
+ * for the next, so any number can come and go over a machine's life.
  */
 #define NBM_INTR_NAME_MAX	32
 
@@ -132,14 +134,14 @@ struct nbm_intr_cpustat {
 	uint64_t	is_count;	/* arrivals handled */
 	uint64_t	is_masked;	/* of which were held pending */
 	uint64_t	is_pending;	/* waiting now */
-	uint64_t	is_posted;	/* raised: count + pending (+ dropped
-					   when the source was removed) */
+	uint64_t	is_posted;	/* raised: count + pending */
 };
 
 /*
  * nbm_intr_establish: add a source; it starts raising interrupts at once.
- * => returns 0, EINVAL (with the reason in errbuf), ENOMEM or EEXIST (a
- *    source of that name exists).
+ * => returns 0, EINVAL (with the reason in errbuf), ENOMEM (out of host
+ *    memory, or 256 sources established at once: errbuf says which) or
+ *    EEXIST (a source of that name exists).
  */
 int	nbm_intr_establish(struct nbm_machine *, const struct nbm_intr_config *,
 	    struct nbm_intrsource **, char *errbuf, size_t errlen);
@@ -147,21 +149,35 @@ int	nbm_intr_establish(struct nbm_machine *, const struct nbm_intr_config *,
 int	nbm_intr_set(struct nbm_intrsource *, const struct nbm_intr_config *,
 	    char *errbuf, size_t errlen);
 int	nbm_intr_pause(struct nbm_intrsource *, bool paused);
-/* nbm_intr_disestablish: remove; pending arrivals are dropped. */
+/*
+ * nbm_intr_disestablish: remove a source; pending arrivals are dropped.
+ * Once it returns the handler runs on no CPU and never will again, and
+ * the source is freed: its pointer must not be used any more.
+ * => thread context, no spin mutex held (it panics otherwise), nor a lock
+ *    that a handler takes: it waits for handlers running on other CPUs.
+ */
 void	nbm_intr_disestablish(struct nbm_intrsource *);
+/* The source of that name, valid until someone removes it; or NULL. */
 struct nbm_intrsource *nbm_intr_lookup(struct nbm_machine *, const char *);
 void	nbm_intr_getconfig(const struct nbm_intrsource *,
 	    struct nbm_intr_config *, bool *paused);
 /* Per-CPU counters of a source: cpustat[ncpu]. */
 void	nbm_intr_getstats(const struct nbm_intrsource *,
 	    struct nbm_intr_cpustat *cpustat);
-/* Iterate the machine's sources in creation order. */
+/*
+ * Iterate the machine's sources in creation order; a source passed to the
+ * function stays readable until it returns, even if removed meanwhile.
+ */
 void	nbm_intr_foreach(struct nbm_machine *,
 	    void (*)(struct nbm_intrsource *, void *), void *);
 
 /*
  * softint(9): soft interrupts, run on the CPU that scheduled them when its
- * level drops below the soft level.
+ * level drops below the soft level.  At most 256 are established at once:
+ * softint_establish() then returns NULL and prints a warning.
+ * softint_disestablish() drops pending runs and, like
+ * nbm_intr_disestablish(), waits in thread context until the handler runs
+ * nowhere, then frees the soft interrupt: it must not be scheduled again.
  */
 #define SOFTINT_CLOCK	0x00000000
 #define SOFTINT_BIO	0x00000001
