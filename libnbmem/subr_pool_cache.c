@@ -971,6 +971,8 @@ pool_cache_get_general(pool_cache_t pc, struct cpu_info *ci, int s,
 /*
  * pool_cache_get_checked: pool_cache_get_paddr for the calls its fast path
  * leaves out: interrupt context, a sleeping get at raised IPL, bad flags.
+ *
+ * => called at the caller's IPL, like pool_cache_get_paddr.
  */
 void * __noinline
 pool_cache_get_checked(pool_cache_t pc, int flags, paddr_t *pap)
@@ -994,7 +996,7 @@ pool_cache_get_checked(pool_cache_t pc, int flags, paddr_t *pap)
 }
 
 /*
- * pool_cache_get_intr: the end of pool_cache_get_cpu's splx when
+ * pool_cache_get_intr: the end of pool_cache_get_pop's splx when
  * interrupts came in meanwhile: run them, then return the object.
  */
 void * __noinline
@@ -1123,6 +1125,8 @@ pool_cache_put_general(pool_cache_t pc, struct cpu_info *ci, int s,
  * pool_cache_put_checked: pool_cache_put_paddr with every check, for the
  * calls its fast path leaves out: a NULL object, a pool with a redzone,
  * a thread without a CPU.
+ *
+ * => called at the caller's IPL, like pool_cache_put_paddr.
  */
 void __noinline
 pool_cache_put_checked(pool_cache_t pc, void *object, paddr_t pa)
