@@ -996,14 +996,23 @@ pool_cache_get_checked(pool_cache_t pc, int flags, paddr_t *pap)
 }
 
 /*
- * pool_cache_get_intr: the end of pool_cache_get_pop's splx when
- * interrupts came in meanwhile: run them, then return the object.
+ * pool_cache_intr: the end of the fast paths' splx to level s when some
+ * interrupt is pending: run those that s lets through (splx_inline).
  */
+void __noinline
+pool_cache_intr(struct cpu_info *ci, int s)
+{
+
+	if (__atomic_load_n(&ci->ci_ipending, __ATOMIC_RELAXED) >> (s + 1))
+		nbm_intr_dispatch(ci, s);
+}
+
+/* pool_cache_intr for pool_cache_get_pop, which returns the object. */
 void * __noinline
 pool_cache_get_intr(struct cpu_info *ci, int s, void *object)
 {
 
-	nbm_intr_dispatch(ci, s);
+	pool_cache_intr(ci, s);
 	return object;
 }
 

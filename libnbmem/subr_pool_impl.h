@@ -199,6 +199,7 @@ void	*pool_cache_get_checked(pool_cache_t, int, paddr_t *);
 void	*pool_cache_get_general(pool_cache_t, struct cpu_info *, int, int,
 	    paddr_t *);
 void	*pool_cache_get_intr(struct cpu_info *, int, void *);
+void	pool_cache_intr(struct cpu_info *, int);
 void	pool_cache_put_checked(pool_cache_t, void *, paddr_t);
 void	pool_cache_put_general(pool_cache_t, struct cpu_info *, int, void *,
 	    paddr_t);
@@ -228,14 +229,30 @@ pcg_push(pcg_t *pcg, void *object, paddr_t pa)
 }
 
 /*
+ * pool_splraise_vm: splraise_inline(ci, IPL_VM) for the fast paths, with a
+ * conditional move where splraise_inline() branches: it stores the higher
+ * of the current level and IPL_VM, which leaves a higher level as it was.
+ */
+static __always_inline int
+pool_splraise_vm(struct cpu_info *ci)
+{
+	int s = ci->ci_ilevel;
+
+	ci->ci_ilevel = s > IPL_VM ? s : IPL_VM;
+	atomic_signal_fence(memory_order_seq_cst);
+	return s;
+}
+
+/*
  * pool_cache_get_pop: the fast path of pool_cache_get_paddr on ci, the
  * calling thread's CPU, once the caller has checked the context and the
  * flags: with a slot word without flag bits and an object in the current
  * group, pop it at IPL_VM; else the general path, from IPL_VM.
  *
  * Every call out of here is a tail call, so that the fast path saves no
- * registers; that is also why splx_inline() is spelled out, with its
- * interrupt dispatch in pool_cache_get_intr().
+ * registers; that is also why splx_inline() is spelled out.  Its test for
+ * interrupts that the lower level lets through is cut down to "anything
+ * pending at all?" (usually not); pool_cache_get_intr() looks closer.
  */
 static __always_inline void *
 pool_cache_get_pop(pool_cache_t pc, struct cpu_info *ci, int flags,
@@ -247,7 +264,7 @@ pool_cache_get_pop(pool_cache_t pc, struct cpu_info *ci, int flags,
 	void *object;
 	int s;
 
-	s = splraise_inline(ci, IPL_VM);
+	s = pool_splraise_vm(ci);
 	w = __atomic_load_n(&pc->pc_cpus[ci->ci_index], __ATOMIC_SEQ_CST);
 	if (__predict_false((w & PC_CPU_FLAGS) != 0))
 		return pool_cache_get_general(pc, ci, s, flags, pap);
@@ -262,7 +279,7 @@ pool_cache_get_pop(pool_cache_t pc, struct cpu_info *ci, int flags,
 	ci->ci_ilevel = s;
 	atomic_signal_fence(memory_order_seq_cst);
 	if (__predict_false(__atomic_load_n(&ci->ci_ipending,
-	    __ATOMIC_RELAXED) >> (s + 1)))
+	    __ATOMIC_RELAXED) != 0))
 		return pool_cache_get_intr(ci, s, object);
 	return object;
 }
@@ -322,7 +339,7 @@ pool_cache_put_cpu(pool_cache_t pc, struct cpu_info *ci, void *object,
 	if (pp->pr_roflags & PR_PHINPAGE)
 		pc_phinpage_check(pc, object);
 
-	s = splraise_inline(ci, IPL_VM);
+	s = pool_splraise_vm(ci);
 	w = __atomic_load_n(&pc->pc_cpus[ci->ci_index], __ATOMIC_SEQ_CST);
 	if (__predict_false((w & PC_CPU_FLAGS) != 0)) {
 		pool_cache_put_general(pc, ci, s, object, pa);
@@ -336,7 +353,14 @@ pool_cache_put_cpu(pool_cache_t pc, struct cpu_info *ci, void *object,
 	}
 	pcg_push(pcg, object, pa);
 	CC_ADD(cc, cc_hits, 1);
-	splx_inline(ci, s);
+
+	/* splx_inline(), as in pool_cache_get_pop. */
+	atomic_signal_fence(memory_order_seq_cst);
+	ci->ci_ilevel = s;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (__predict_false(__atomic_load_n(&ci->ci_ipending,
+	    __ATOMIC_RELAXED) != 0))
+		pool_cache_intr(ci, s);
 }
 
 void	pool_init1(struct nbm_pool_state *, struct pool *, size_t, u_int,
