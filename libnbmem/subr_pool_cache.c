@@ -61,12 +61,13 @@
  *
  * The per-CPU fast path (pool_cache_get_cpu and pool_cache_put_cpu in
  * subr_pool_impl.h, which kmem(9) calls with the CPU it has looked up
- * already) is a test of the context and flags, splraise_inline(ci,
- * IPL_VM), a load of the CPU's slot word and a test of its low bits, the
- * pop or push in the current group, and splx_inline().  Everything else --
- * interrupt context, swapping groups, the slow paths, pending transfer
- * requests, debug checks -- is in the checked and general paths, which the
- * fast path reaches by tail calls only, so that it saves no registers.
+ * already) is a test of the context and flags, a raise to IPL_VM, a load
+ * of the CPU's slot word and a test of its low bits, the pop or push in
+ * the current group, and the splx back.  Everything else -- interrupt
+ * context, swapping groups, the slow paths, pending transfer requests,
+ * debug checks, interrupts that came in meanwhile -- is in the checked and
+ * general paths, which the fast path reaches by tail calls only, so that
+ * it saves no registers.
  */
 #include "subr_pool_impl.h"
 

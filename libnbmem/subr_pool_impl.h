@@ -244,15 +244,30 @@ pool_splraise_vm(struct cpu_info *ci)
 }
 
 /*
+ * pool_splx_pending: splx_inline(ci, s) for the fast paths, up to its test
+ * for interrupts that level s lets through, which is cut down to "anything
+ * pending at all?" (usually not).  If so the caller ends with a tail call
+ * to pool_cache_intr(), which looks closer.
+ */
+static __always_inline bool
+pool_splx_pending(struct cpu_info *ci, int s)
+{
+
+	atomic_signal_fence(memory_order_seq_cst);
+	ci->ci_ilevel = s;
+	atomic_signal_fence(memory_order_seq_cst);
+	return __atomic_load_n(&ci->ci_ipending, __ATOMIC_RELAXED) != 0;
+}
+
+/*
  * pool_cache_get_pop: the fast path of pool_cache_get_paddr on ci, the
  * calling thread's CPU, once the caller has checked the context and the
  * flags: with a slot word without flag bits and an object in the current
  * group, pop it at IPL_VM; else the general path, from IPL_VM.
  *
  * Every call out of here is a tail call, so that the fast path saves no
- * registers; that is also why splx_inline() is spelled out.  Its test for
- * interrupts that the lower level lets through is cut down to "anything
- * pending at all?" (usually not); pool_cache_get_intr() looks closer.
+ * registers; that is also why spl is done by pool_splraise_vm() and
+ * pool_splx_pending() rather than splraise_inline() and splx_inline().
  */
 static __always_inline void *
 pool_cache_get_pop(pool_cache_t pc, struct cpu_info *ci, int flags,
@@ -274,12 +289,7 @@ pool_cache_get_pop(pool_cache_t pc, struct cpu_info *ci, int flags,
 		return pool_cache_get_general(pc, ci, s, flags, pap);
 	object = pcg_pop(pcg, pap);
 	CC_ADD(cc, cc_hits, 1);
-
-	atomic_signal_fence(memory_order_seq_cst);
-	ci->ci_ilevel = s;
-	atomic_signal_fence(memory_order_seq_cst);
-	if (__predict_false(__atomic_load_n(&ci->ci_ipending,
-	    __ATOMIC_RELAXED) != 0))
+	if (__predict_false(pool_splx_pending(ci, s)))
 		return pool_cache_get_intr(ci, s, object);
 	return object;
 }
@@ -353,13 +363,7 @@ pool_cache_put_cpu(pool_cache_t pc, struct cpu_info *ci, void *object,
 	}
 	pcg_push(pcg, object, pa);
 	CC_ADD(cc, cc_hits, 1);
-
-	/* splx_inline(), as in pool_cache_get_pop. */
-	atomic_signal_fence(memory_order_seq_cst);
-	ci->ci_ilevel = s;
-	atomic_signal_fence(memory_order_seq_cst);
-	if (__predict_false(__atomic_load_n(&ci->ci_ipending,
-	    __ATOMIC_RELAXED) != 0))
+	if (__predict_false(pool_splx_pending(ci, s)))
 		pool_cache_intr(ci, s);
 }
 

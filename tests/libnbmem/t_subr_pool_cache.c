@@ -1389,14 +1389,14 @@ ATF_TC_BODY(snapshot_while_running, tc)
 #define IS_NSTASH	6		/* held by the handlers at most */
 
 struct intr_same {
-	pool_cache_t	 pc;
-	u_int		 rounds;		/* thread's get/put pairs */
+	pool_cache_t	 pc;		/* the cache under test */
+	u_int		 rounds;	/* thread's get/put pairs */
 	uint64_t	 maxruns;	/* or until so many interrupts */
 	_Atomic(uint64_t) runs;		/* handler calls */
 	_Atomic(uint64_t) bad;		/* wrong tags */
 	_Atomic(uint64_t) nulls;	/* gets that failed */
 	uint32_t	*stash[IS_NSTASH]; /* the handlers' objects */
-	u_int		 nstash;
+	u_int		 nstash;	/* how many */
 };
 
 static int
