@@ -28,8 +28,11 @@
  *    it; a freed allocation's pages are unmapped and its VA waits in a FIFO
  *    quarantine (kmem_guard_depth pages) before reuse, so an overrun or a use
  *    after free is a simulated page fault naming the address.
- * With the options off the fast path reads one flag word and carries none
- * of their work.
+ * With the options off, kmem_alloc and kmem_free look up the CPU once, find
+ * the cache of a request up to the largest class with a compare and an
+ * indexed load (kmem_fast_cache; a second pair past 1 KiB) and go straight
+ * to the pool_cache fast path on that CPU; with any of them on, every
+ * request takes the general path (kmem_alloc_general, kmem_free_general).
  *
  * Context: kmem_alloc, kmem_zalloc and kmem_free panic when called from a
  * hard or soft interrupt, with the text of NetBSD's DIAGNOSTIC KASSERT.  The
@@ -39,10 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "nbm_impl.h"
+#include "subr_pool_impl.h"
 
 #include <nbmem/kmem.h>
-#include <nbmem/pool.h>
 
 #define KMEM_ALIGN		8
 #define KMEM_SHIFT		3
@@ -74,6 +76,8 @@ struct nbm_kmem_state {
 	pool_cache_t	ks_cache_big[KMEM_CACHE_BIG_COUNT]; /* by >>11 */
 	size_t		ks_cache_maxidx;	/* table limits */
 	size_t		ks_cache_big_maxidx;
+	size_t		ks_fast_limit;		/* no debug: ks_cache below */
+	size_t		ks_fast_big_limit;	/* no debug: ks_cache_big */
 	size_t		ks_size_size;		/* SIZE_SIZE: 8 or 0 */
 	bool		ks_redzone;		/* KMEM_REDZONE */
 	bool		ks_guard;		/* KMEM_GUARD */
@@ -192,6 +196,15 @@ kmem_init(struct nbm_machine *m)
 	ks->ks_cache_big_maxidx = kmem_create_caches(m, ks,
 	    kmem_cache_big_sizes, ks->ks_cache_big, m->m_pagesize,
 	    KMEM_BIG_SHIFT);
+	/*
+	 * Without debug bytes, kmem_cache_lookup() is: size - 1 below
+	 * these limits, a load from the table (kmem_fast_cache).
+	 */
+	if (ks->ks_size_size == 0 && !ks->ks_redzone && !ks->ks_guard) {
+		ks->ks_fast_limit = ks->ks_cache_maxidx << KMEM_SHIFT;
+		ks->ks_fast_big_limit = ks->ks_cache_big_maxidx <<
+		    KMEM_BIG_SHIFT;
+	}
 	return 0;
 }
 
@@ -414,15 +427,14 @@ kmem_guard_free(struct nbm_machine *m, struct nbm_kmem_state *ks, void *p,
 }
 
 /*
- * kmem_intr_alloc: allocate size bytes; usable from interrupt context.
- *
- * => exactly one of KM_SLEEP and KM_NOSLEEP.
- * => KM_SLEEP never returns NULL; KM_NOSLEEP returns NULL when short.
+ * kmem_alloc_general: kmem_intr_alloc on the calling thread's CPU ci, in
+ * full: the debug options, the large path, bad arguments.
  */
-void *
-kmem_intr_alloc(size_t requested_size, km_flag_t kmflags)
+static void * __noinline
+kmem_alloc_general(struct cpu_info *ci, size_t requested_size,
+    km_flag_t kmflags)
 {
-	struct nbm_machine *m = NBM_CURMACHINE();
+	struct nbm_machine *m = ci->ci_machine;
 	struct nbm_kmem_state *ks = m->m_kmem;
 	size_t size;
 	pool_cache_t pc;
@@ -449,7 +461,7 @@ kmem_intr_alloc(size_t requested_size, km_flag_t kmflags)
 		    round_page(size), memory_order_relaxed);
 		return (void *)va;
 	}
-	p = pool_cache_get(pc, (int)kmflags);
+	p = pool_cache_get_cpu(pc, ci, (int)kmflags, NULL);
 	if (__predict_false(p == NULL))
 		return NULL;
 	if (__predict_false(ks->ks_size_size | ks->ks_redzone)) {
@@ -462,25 +474,52 @@ kmem_intr_alloc(size_t requested_size, km_flag_t kmflags)
 	return p;
 }
 
-void *
-kmem_intr_zalloc(size_t size, km_flag_t kmflags)
+/*
+ * kmem_fast_cache: on a machine without debug options, the cache for a
+ * request of size bytes (size - 1 wraps for 0), or NULL for the general
+ * path: kmem_cache_lookup() without the debug bytes.
+ */
+static __always_inline pool_cache_t
+kmem_fast_cache(const struct nbm_kmem_state *ks, size_t size)
 {
-	void *p = kmem_intr_alloc(size, kmflags);
 
-	if (p != NULL)
-		memset(p, 0, size);
-	return p;
+	if (__predict_true(size - 1 < ks->ks_fast_limit))
+		return ks->ks_cache[(size - 1) >> KMEM_SHIFT];
+	if (size - 1 < ks->ks_fast_big_limit)
+		return ks->ks_cache_big[(size - 1) >> KMEM_BIG_SHIFT];
+	return NULL;
 }
 
 /*
- * kmem_intr_free: free memory from kmem_intr_alloc or kmem_alloc.
- *
- * => size must be the size given to the allocation.
+ * kmem_alloc_cpu: kmem_intr_alloc on the calling thread's CPU ci, which
+ * runs in thread context if `thread' (kmem_alloc, kmem_zalloc).  A request
+ * that kmem_fast_cache() serves, with valid flags, goes straight to the
+ * pool_cache fast path.
  */
-void
-kmem_intr_free(void *p, size_t requested_size)
+static __always_inline void *
+kmem_alloc_cpu(struct cpu_info *ci, size_t size, km_flag_t kmflags,
+    bool thread)
 {
-	struct nbm_machine *m = NBM_CURMACHINE();
+	const struct nbm_kmem_state *ks = ci->ci_machine->m_kmem;
+	km_flag_t f = kmflags & (KM_SLEEP | KM_NOSLEEP);
+	pool_cache_t pc;
+
+	if (__predict_false(f - 1 > 1) ||	/* not exactly one flag */
+	    __predict_false((pc = kmem_fast_cache(ks, size)) == NULL))
+		return kmem_alloc_general(ci, size, kmflags);
+	if (thread)
+		return pool_cache_get_thread(pc, ci, (int)kmflags, NULL);
+	return pool_cache_get_cpu(pc, ci, (int)kmflags, NULL);
+}
+
+/*
+ * kmem_free_general: kmem_intr_free on the calling thread's CPU ci, in
+ * full.
+ */
+static void __noinline
+kmem_free_general(struct cpu_info *ci, void *p, size_t requested_size)
+{
+	struct nbm_machine *m = ci->ci_machine;
 	struct nbm_kmem_state *ks = m->m_kmem;
 	size_t size, hsz;
 	pool_cache_t pc;
@@ -517,7 +556,66 @@ kmem_intr_free(void *p, size_t requested_size)
 		if (ks->ks_redzone)
 			kmem_redzone_check(p, requested_size);
 	}
-	pool_cache_put(pc, p);
+	pool_cache_put_cpu(pc, ci, p, POOL_PADDR_INVALID);
+}
+
+/*
+ * kmem_free_cpu: kmem_intr_free on the calling thread's CPU ci; the fast
+ * path as in kmem_alloc_cpu.
+ */
+static __always_inline void
+kmem_free_cpu(struct cpu_info *ci, void *p, size_t size)
+{
+	const struct nbm_kmem_state *ks = ci->ci_machine->m_kmem;
+	pool_cache_t pc;
+
+	if (__predict_false(p == NULL) ||
+	    __predict_false((pc = kmem_fast_cache(ks, size)) == NULL)) {
+		kmem_free_general(ci, p, size);
+		return;
+	}
+	pool_cache_put_cpu(pc, ci, p, POOL_PADDR_INVALID);
+}
+
+/*
+ * kmem_intr_alloc: allocate size bytes; usable from interrupt context.
+ *
+ * => exactly one of KM_SLEEP and KM_NOSLEEP.
+ * => KM_SLEEP never returns NULL; KM_NOSLEEP returns NULL when short.
+ */
+void *
+kmem_intr_alloc(size_t requested_size, km_flag_t kmflags)
+{
+	struct cpu_info *ci = nbm_curcpu_tls;
+
+	if (__predict_false(ci == NULL))
+		nbm_nocpu_panic(__func__);
+	return kmem_alloc_cpu(ci, requested_size, kmflags, false);
+}
+
+void *
+kmem_intr_zalloc(size_t size, km_flag_t kmflags)
+{
+	void *p = kmem_intr_alloc(size, kmflags);
+
+	if (p != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
+/*
+ * kmem_intr_free: free memory from kmem_intr_alloc or kmem_alloc.
+ *
+ * => size must be the size given to the allocation.
+ */
+void
+kmem_intr_free(void *p, size_t requested_size)
+{
+	struct cpu_info *ci = nbm_curcpu_tls;
+
+	if (__predict_false(ci == NULL))
+		nbm_nocpu_panic(__func__);
+	kmem_free_cpu(ci, p, requested_size);
 }
 
 /*
@@ -526,9 +624,8 @@ kmem_intr_free(void *p, size_t requested_size)
  * ci_sdepth, so one look at the CPU tells.
  */
 static inline void
-kmem_thread_context(void)
+kmem_thread_context(const struct cpu_info *ci)
 {
-	struct cpu_info *ci = curcpu();
 
 	if (__predict_false(ci->ci_idepth >= 0 || ci->ci_sdepth > 0))
 		kmem_assert_fail("!cpu_intr_p() && !cpu_softintr_p()",
@@ -539,25 +636,31 @@ kmem_thread_context(void)
 void *
 kmem_alloc(size_t size, km_flag_t kmflags)
 {
+	struct cpu_info *ci = curcpu();
 
-	kmem_thread_context();
-	return kmem_intr_alloc(size, kmflags);
+	kmem_thread_context(ci);
+	return kmem_alloc_cpu(ci, size, kmflags, true);
 }
 
 void *
 kmem_zalloc(size_t size, km_flag_t kmflags)
 {
+	struct cpu_info *ci = curcpu();
+	void *p;
 
-	kmem_thread_context();
-	return kmem_intr_zalloc(size, kmflags);
+	kmem_thread_context(ci);
+	if ((p = kmem_alloc_cpu(ci, size, kmflags, true)) != NULL)
+		memset(p, 0, size);
+	return p;
 }
 
 void
 kmem_free(void *p, size_t size)
 {
+	struct cpu_info *ci = curcpu();
 
-	kmem_thread_context();
-	kmem_intr_free(p, size);
+	kmem_thread_context(ci);
+	kmem_free_cpu(ci, p, size);
 }
 
 char *

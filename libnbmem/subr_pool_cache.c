@@ -59,11 +59,15 @@
  *    as in NetBSD.  pool_cache_destroy, like NetBSD's, empties every CPU's
  *    groups directly: nobody may use a cache that is being destroyed.
  *
- * The per-CPU fast path is curcpu(), splraise_inline(ci, IPL_VM), a load
- * of the CPU's slot word and a test of its low bits, the pop or push in the
- * current group, and splx_inline().  Everything else -- swapping groups,
- * the slow paths, pending transfer requests, debug checks -- is in the
- * general path, which the fast path calls when any of that is needed.
+ * The per-CPU fast path (pool_cache_get_cpu and pool_cache_put_cpu in
+ * subr_pool_impl.h, which kmem(9) calls with the CPU it has looked up
+ * already) is a test of the context and flags, a raise to IPL_VM, a load
+ * of the CPU's slot word and a test of its low bits, the pop or push in
+ * the current group, and the splx back.  Everything else -- interrupt
+ * context, swapping groups, the slow paths, pending transfer requests,
+ * debug checks, interrupts that came in meanwhile -- is in the checked and
+ * general paths, which the fast path reaches by tail calls only, so that
+ * it saves no registers.
  */
 #include "subr_pool_impl.h"
 
@@ -838,30 +842,6 @@ pool_pcg_put(pcg_t **head, pcg_t *pcg)
 /* -------------------------------------------------------------------------- */
 
 /*
- * pcg_pop, pcg_push: take the last object of a group that has one, or
- * append one to a group that has room (LIFO), with its physical address.
- */
-static inline void *
-pcg_pop(pcg_t *pcg, paddr_t *pap)
-{
-	void *object;
-
-	object = pcg->pcg_objects[--pcg->pcg_avail].pcgo_va;
-	if (__predict_false(pap != NULL))
-		*pap = pcg->pcg_objects[pcg->pcg_avail].pcgo_pa;
-	return object;
-}
-
-static inline void
-pcg_push(pcg_t *pcg, void *object, paddr_t pa)
-{
-
-	pcg->pcg_objects[pcg->pcg_avail].pcgo_va = object;
-	pcg->pcg_objects[pcg->pcg_avail].pcgo_pa = pa;
-	pcg->pcg_avail++;
-}
-
-/*
  * pool_cache_get_slow: both groups are empty.  Take a full group from the
  * cache layer, or else an object from the pool layer and construct it.
  *
@@ -941,7 +921,7 @@ pool_cache_nostate(pool_cache_t pc, struct cpu_info *ci, const char *fn)
  *
  * => called at IPL_VM; returns at IPL s.
  */
-static void * __noinline
+void * __noinline
 pool_cache_get_general(pool_cache_t pc, struct cpu_info *ci, int s,
     int flags, paddr_t *pap)
 {
@@ -990,6 +970,54 @@ pool_cache_get_general(pool_cache_t pc, struct cpu_info *ci, int s,
 }
 
 /*
+ * pool_cache_get_checked: pool_cache_get_paddr for the calls its fast path
+ * leaves out: interrupt context, a sleeping get at raised IPL, bad flags.
+ *
+ * => called at the caller's IPL, like pool_cache_get_paddr.
+ */
+void * __noinline
+pool_cache_get_checked(pool_cache_t pc, int flags, paddr_t *pap)
+{
+	struct cpu_info *ci = curcpu();
+
+	KASSERT(!(flags & PR_NOWAIT) != !(flags & PR_WAITOK));
+	if (__predict_false(ci->ci_idepth >= 0 || ci->ci_sdepth > 0 ||
+	    ((flags & PR_WAITOK) && ci->ci_ilevel != IPL_NONE))) {
+		if ((ci->ci_idepth >= 0 || cpu_softintr_p()) &&
+		    pc->pc_pool.pr_ipl == IPL_NONE) {
+			panic("%s: [%s] is IPL_NONE, but called from "
+			    "interrupt context", "pool_cache_get_paddr",
+			    pc->pc_pool.pr_wchan);
+		}
+		if (flags & PR_WAITOK)
+			assert_sleepable();
+	}
+	return pool_cache_get_general(pc, ci, splraise_inline(ci, IPL_VM),
+	    flags, pap);
+}
+
+/*
+ * pool_cache_intr: the end of the fast paths' splx to level s when some
+ * interrupt is pending: run those that s lets through (splx_inline).
+ */
+void __noinline
+pool_cache_intr(struct cpu_info *ci, int s)
+{
+
+	if (__atomic_load_n(&ci->ci_ipending, __ATOMIC_RELAXED) >> (s + 1))
+		nbm_intr_dispatch(ci, s);
+}
+
+/* pool_cache_intr for pool_cache_get_pop, which returns the object. */
+void * __noinline
+pool_cache_get_intr(struct cpu_info *ci, int s, void *object)
+{
+
+	pool_cache_intr(ci, s);
+	return object;
+}
+
+/*
  * pool_cache_get_paddr: get an object from a pool cache, and its physical
  * address in *pap if pap is not NULL.
  *
@@ -1000,40 +1028,8 @@ pool_cache_get_general(pool_cache_t pc, struct cpu_info *ci, int s,
 void *
 pool_cache_get_paddr(pool_cache_t pc, int flags, paddr_t *pap)
 {
-	struct cpu_info *ci = curcpu();
-	pool_cache_cpu_t *cc;
-	pcg_t *pcg;
-	uintptr_t w;
-	void *object;
-	int s;
 
-	KASSERT(!(flags & PR_NOWAIT) != !(flags & PR_WAITOK));
-	if (__predict_false(ci->ci_idepth >= 0 || ci->ci_sdepth > 0 ||
-	    ((flags & PR_WAITOK) && ci->ci_ilevel != IPL_NONE))) {
-		if ((ci->ci_idepth >= 0 || cpu_softintr_p()) &&
-		    pc->pc_pool.pr_ipl == IPL_NONE) {
-			panic("%s: [%s] is IPL_NONE, but called from "
-			    "interrupt context", __func__,
-			    pc->pc_pool.pr_wchan);
-		}
-		if (flags & PR_WAITOK)
-			assert_sleepable();
-	}
-
-	/* Lock out interrupts; pop from the current group. */
-	s = splraise_inline(ci, IPL_VM);
-	w = __atomic_load_n(&pc->pc_cpus[ci->ci_index], __ATOMIC_SEQ_CST);
-	if (__predict_true((w & PC_CPU_FLAGS) == 0)) {
-		cc = (pool_cache_cpu_t *)w;
-		pcg = cc->cc_current;
-		if (__predict_true(pcg->pcg_avail > 0)) {
-			object = pcg_pop(pcg, pap);
-			CC_ADD(cc, cc_hits, 1);
-			splx_inline(ci, s);
-			return object;
-		}
-	}
-	return pool_cache_get_general(pc, ci, s, flags, pap);
+	return pool_cache_get_cpu(pc, curcpu(), flags, pap);
 }
 
 /*
@@ -1101,7 +1097,7 @@ pool_cache_put_slow(pool_cache_t pc, pool_cache_cpu_t *cc,
  *
  * => called at IPL_VM; returns at IPL s.
  */
-static void __noinline
+void __noinline
 pool_cache_put_general(pool_cache_t pc, struct cpu_info *ci, int s,
     void *object, paddr_t pa)
 {
@@ -1136,6 +1132,29 @@ pool_cache_put_general(pool_cache_t pc, struct cpu_info *ci, int s,
 }
 
 /*
+ * pool_cache_put_checked: pool_cache_put_paddr with every check, for the
+ * calls its fast path leaves out: a NULL object, a pool with a redzone,
+ * a thread without a CPU.
+ *
+ * => called at the caller's IPL, like pool_cache_put_paddr.
+ */
+void __noinline
+pool_cache_put_checked(pool_cache_t pc, void *object, paddr_t pa)
+{
+	struct pool *pp = &pc->pc_pool;
+	struct cpu_info *ci;
+
+	KASSERT(object != NULL);
+	if (__predict_false(pp->pr_redzone))
+		pool_redzone_check(pp, object);
+	if (pp->pr_roflags & PR_PHINPAGE)
+		pc_phinpage_check(pc, object);
+	ci = curcpu();
+	pool_cache_put_general(pc, ci, splraise_inline(ci, IPL_VM), object,
+	    pa);
+}
+
+/*
  * pool_cache_put_paddr: put an object back into the cache, with its
  * physical address (or POOL_PADDR_INVALID).
  *
@@ -1145,32 +1164,11 @@ pool_cache_put_general(pool_cache_t pc, struct cpu_info *ci, int s,
 void
 pool_cache_put_paddr(pool_cache_t pc, void *object, paddr_t pa)
 {
-	struct pool *pp = &pc->pc_pool;
-	struct cpu_info *ci;
-	pool_cache_cpu_t *cc;
-	pcg_t *pcg;
-	uintptr_t w;
-	int s;
+	struct cpu_info *ci = nbm_curcpu_tls;
 
-	KASSERT(object != NULL);
-	if (__predict_false(pp->pr_redzone))
-		pool_redzone_check(pp, object);
-	if (pp->pr_roflags & PR_PHINPAGE)
-		pc_phinpage_check(pc, object);
-
-	/* Lock out interrupts; push onto the current group. */
-	ci = curcpu();
-	s = splraise_inline(ci, IPL_VM);
-	w = __atomic_load_n(&pc->pc_cpus[ci->ci_index], __ATOMIC_SEQ_CST);
-	if (__predict_true((w & PC_CPU_FLAGS) == 0)) {
-		cc = (pool_cache_cpu_t *)w;
-		pcg = cc->cc_current;
-		if (__predict_true(pcg->pcg_avail < pcg->pcg_size)) {
-			pcg_push(pcg, object, pa);
-			CC_ADD(cc, cc_hits, 1);
-			splx_inline(ci, s);
-			return;
-		}
+	if (__predict_false(ci == NULL)) {
+		pool_cache_put_checked(pc, object, pa);
+		return;
 	}
-	pool_cache_put_general(pc, ci, s, object, pa);
+	pool_cache_put_cpu(pc, ci, object, pa);
 }

@@ -190,6 +190,183 @@ pool_state_of(struct nbm_machine *m)
 
 #define pool_state()	pool_state_of(NBM_CURMACHINE())
 
+/*
+ * The pool_cache(9) fast paths, for subr_pool_cache.c and for kmem(9),
+ * which has the calling CPU at hand already (see the top of
+ * subr_pool_cache.c for the per-CPU protocol).
+ */
+void	*pool_cache_get_checked(pool_cache_t, int, paddr_t *);
+void	*pool_cache_get_general(pool_cache_t, struct cpu_info *, int, int,
+	    paddr_t *);
+void	*pool_cache_get_intr(struct cpu_info *, int, void *);
+void	pool_cache_intr(struct cpu_info *, int);
+void	pool_cache_put_checked(pool_cache_t, void *, paddr_t);
+void	pool_cache_put_general(pool_cache_t, struct cpu_info *, int, void *,
+	    paddr_t);
+
+/*
+ * pcg_pop, pcg_push: take the last object of a group that has one, or
+ * append one to a group that has room (LIFO), with its physical address.
+ */
+static inline void *
+pcg_pop(pcg_t *pcg, paddr_t *pap)
+{
+	void *object;
+
+	object = pcg->pcg_objects[--pcg->pcg_avail].pcgo_va;
+	if (__predict_false(pap != NULL))
+		*pap = pcg->pcg_objects[pcg->pcg_avail].pcgo_pa;
+	return object;
+}
+
+static inline void
+pcg_push(pcg_t *pcg, void *object, paddr_t pa)
+{
+
+	pcg->pcg_objects[pcg->pcg_avail].pcgo_va = object;
+	pcg->pcg_objects[pcg->pcg_avail].pcgo_pa = pa;
+	pcg->pcg_avail++;
+}
+
+/*
+ * pool_splraise_vm: splraise_inline(ci, IPL_VM) for the fast paths, with a
+ * conditional move where splraise_inline() branches: it stores the higher
+ * of the current level and IPL_VM, which leaves a higher level as it was.
+ */
+static __always_inline int
+pool_splraise_vm(struct cpu_info *ci)
+{
+	int s = ci->ci_ilevel;
+
+	ci->ci_ilevel = s > IPL_VM ? s : IPL_VM;
+	atomic_signal_fence(memory_order_seq_cst);
+	return s;
+}
+
+/*
+ * pool_splx_pending: splx_inline(ci, s) for the fast paths, up to its test
+ * for interrupts that level s lets through, which is cut down to "anything
+ * pending at all?" (usually not).  If so the caller ends with a tail call
+ * to pool_cache_intr(), which looks closer.
+ */
+static __always_inline bool
+pool_splx_pending(struct cpu_info *ci, int s)
+{
+
+	atomic_signal_fence(memory_order_seq_cst);
+	ci->ci_ilevel = s;
+	atomic_signal_fence(memory_order_seq_cst);
+	return __atomic_load_n(&ci->ci_ipending, __ATOMIC_RELAXED) != 0;
+}
+
+/*
+ * pool_cache_get_pop: the fast path of pool_cache_get_paddr on ci, the
+ * calling thread's CPU, once the caller has checked the context and the
+ * flags: with a slot word without flag bits and an object in the current
+ * group, pop it at IPL_VM; else the general path, from IPL_VM.
+ *
+ * Every call out of here is a tail call, so that the fast path saves no
+ * registers; that is also why spl is done by pool_splraise_vm() and
+ * pool_splx_pending() rather than splraise_inline() and splx_inline().
+ */
+static __always_inline void *
+pool_cache_get_pop(pool_cache_t pc, struct cpu_info *ci, int flags,
+    paddr_t *pap)
+{
+	pool_cache_cpu_t *cc;
+	pcg_t *pcg;
+	uintptr_t w;
+	void *object;
+	int s;
+
+	s = pool_splraise_vm(ci);
+	w = __atomic_load_n(&pc->pc_cpus[ci->ci_index], __ATOMIC_SEQ_CST);
+	if (__predict_false((w & PC_CPU_FLAGS) != 0))
+		return pool_cache_get_general(pc, ci, s, flags, pap);
+	cc = (pool_cache_cpu_t *)w;
+	pcg = cc->cc_current;
+	if (__predict_false(pcg->pcg_avail == 0))
+		return pool_cache_get_general(pc, ci, s, flags, pap);
+	object = pcg_pop(pcg, pap);
+	CC_ADD(cc, cc_hits, 1);
+	if (__predict_false(pool_splx_pending(ci, s)))
+		return pool_cache_get_intr(ci, s, object);
+	return object;
+}
+
+/*
+ * pool_cache_get_cpu: pool_cache_get_paddr on ci, the calling thread's
+ * CPU: the fast path in thread context with valid flags (no PR_WAITOK at
+ * raised IPL), the checked path for the rest.
+ */
+static __always_inline void *
+pool_cache_get_cpu(pool_cache_t pc, struct cpu_info *ci, int flags,
+    paddr_t *pap)
+{
+	int f = flags & (PR_WAITOK | PR_NOWAIT);
+
+	if (__predict_false(ci->ci_idepth >= 0 || ci->ci_sdepth > 0 ||
+	    (f != PR_NOWAIT && (f != PR_WAITOK || ci->ci_ilevel != IPL_NONE))))
+		return pool_cache_get_checked(pc, flags, pap);
+	return pool_cache_get_pop(pc, ci, flags, pap);
+}
+
+/*
+ * pool_cache_get_thread: pool_cache_get_cpu for a caller that runs in
+ * thread context and has checked that flags hold exactly one of PR_WAITOK
+ * and PR_NOWAIT (kmem_alloc).
+ */
+static __always_inline void *
+pool_cache_get_thread(pool_cache_t pc, struct cpu_info *ci, int flags,
+    paddr_t *pap)
+{
+
+	if (__predict_false((flags & PR_WAITOK) && ci->ci_ilevel != IPL_NONE))
+		return pool_cache_get_checked(pc, flags, pap);
+	return pool_cache_get_pop(pc, ci, flags, pap);
+}
+
+/*
+ * pool_cache_put_cpu: pool_cache_put_paddr on ci, the calling thread's
+ * CPU; the counterpart of pool_cache_get_cpu.  The on-page header check
+ * is made here; a NULL object or a pool with a redzone takes the checked
+ * path.
+ */
+static __always_inline void
+pool_cache_put_cpu(pool_cache_t pc, struct cpu_info *ci, void *object,
+    paddr_t pa)
+{
+	struct pool *pp = &pc->pc_pool;
+	pool_cache_cpu_t *cc;
+	pcg_t *pcg;
+	uintptr_t w;
+	int s;
+
+	if (__predict_false(object == NULL || pp->pr_redzone)) {
+		pool_cache_put_checked(pc, object, pa);
+		return;
+	}
+	if (pp->pr_roflags & PR_PHINPAGE)
+		pc_phinpage_check(pc, object);
+
+	s = pool_splraise_vm(ci);
+	w = __atomic_load_n(&pc->pc_cpus[ci->ci_index], __ATOMIC_SEQ_CST);
+	if (__predict_false((w & PC_CPU_FLAGS) != 0)) {
+		pool_cache_put_general(pc, ci, s, object, pa);
+		return;
+	}
+	cc = (pool_cache_cpu_t *)w;
+	pcg = cc->cc_current;
+	if (__predict_false(pcg->pcg_avail >= pcg->pcg_size)) {
+		pool_cache_put_general(pc, ci, s, object, pa);
+		return;
+	}
+	pcg_push(pcg, object, pa);
+	CC_ADD(cc, cc_hits, 1);
+	if (__predict_false(pool_splx_pending(ci, s)))
+		pool_cache_intr(ci, s);
+}
+
 void	pool_init1(struct nbm_pool_state *, struct pool *, size_t, u_int,
 	    u_int, int, const char *, struct pool_allocator *, int);
 void	pool_redzone_fill(struct pool *, void *);

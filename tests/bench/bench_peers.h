@@ -9,6 +9,13 @@
  * process's malloc stays glibc's.  A peer that is not installed is listed
  * as absent, not faked.
  *
+ * Debian's libjemalloc.so.2 is built with initial-exec TLS (DF_STATIC_TLS,
+ * about 2.6 KiB of it), which dlopen can only place in the static TLS
+ * surplus that glibc reserves at startup (512 bytes by default): it fails
+ * with "cannot allocate memory in static TLS block".  The surplus is a
+ * startup tunable, so bench_peers_load() then runs the program again with
+ * GLIBC_TUNABLES=glibc.rtld.optional_static_tls set, once.
+ *
  * bench_peer_pair_ns() times malloc+free pairs of one size, on one thread
  * or on several threads at once (each pinned to nothing: the host
  * scheduler places them), and returns ns per pair per thread.
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct bench_peer {
 	const char	*bp_name;		/* "glibc", "jemalloc", ... */
@@ -55,10 +63,34 @@ bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+#define BENCH_STATIC_TLS	"glibc.rtld.optional_static_tls"
+
+/*
+ * bench_static_tls_reexec: run the program (argv) again with a static TLS
+ * surplus large enough for a library built with initial-exec TLS, unless
+ * this run already has one; returns only if it does not re-execute.
+ */
 static void
-bench_peers_load(void)
+bench_static_tls_reexec(char **argv)
+{
+	const char *old = getenv("GLIBC_TUNABLES");
+	char buf[1024];
+
+	if (old != NULL && strstr(old, BENCH_STATIC_TLS) != NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s%s" BENCH_STATIC_TLS "=16384",
+	    old != NULL ? old : "", old != NULL ? ":" : "");
+	if (setenv("GLIBC_TUNABLES", buf, 1) != 0)
+		return;
+	fflush(stdout);
+	execv("/proc/self/exe", argv);
+}
+
+static void
+bench_peers_load(char **argv)
 {
 	struct bench_peer *bp;
+	const char *err;
 	size_t i, j;
 
 	for (i = 0; i < BENCH_NPEERS; i++) {
@@ -70,9 +102,14 @@ bench_peers_load(void)
 			continue;
 		}
 		for (j = 0; bp->bp_libs[j] != NULL && bp->bp_handle == NULL;
-		    j++)
+		    j++) {
 			bp->bp_handle = dlopen(bp->bp_libs[j],
 			    RTLD_NOW | RTLD_LOCAL);
+			if (bp->bp_handle == NULL &&
+			    (err = dlerror()) != NULL &&
+			    strstr(err, "static TLS") != NULL)
+				bench_static_tls_reexec(argv);
+		}
 		if (bp->bp_handle == NULL)
 			continue;
 		*(void **)&bp->bp_mallocfn = dlsym(bp->bp_handle,

@@ -151,7 +151,7 @@ measure(struct nbm_machine *m, enum layer layer, size_t size,
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct nbm_config cfg;
 	struct nbm_machine *m;
@@ -159,7 +159,7 @@ main(void)
 	size_t i, p;
 	int error;
 
-	bench_peers_load();
+	bench_peers_load(argv);
 	nbm_config_init(&cfg);
 	cfg.ncpu = MAXTHREADS;
 	if ((error = nbm_machine_boot(&cfg, &m)) != 0) {

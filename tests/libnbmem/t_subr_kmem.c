@@ -128,6 +128,137 @@ ATF_TC_BODY(classes_16k_pages, tc)
 	h_shutdown(m);
 }
 
+/*
+ * Every size from 1 to one past the page, with and without the debug
+ * options that add bytes: kmem_alloc serves it from the smallest class
+ * that holds the rounded size plus the debug bytes (spec 3.3), or from no
+ * kmem pool past the largest class; kmem_free gives it back to that same
+ * cache (the next allocation of the size gets it again).  Without options
+ * most of these take kmem's table fast path, with them the general one.
+ */
+static size_t
+kmem_classes(struct nbm_machine *m, size_t *cls, size_t max)
+{
+	struct pool_sysctl ps[256];
+	size_t n, i, k = 0, j, t;
+
+	n = nbm_pool_sysctl(m, ps, 256);
+	for (i = 0; i < n && i < 256 && k < max; i++)
+		if (strncmp(ps[i].pr_wchan, "kmem-", 5) == 0)
+			cls[k++] = strtoul(ps[i].pr_wchan + 5, NULL, 10);
+	for (i = 1; i < k; i++)		/* sort */
+		for (j = i; j > 0 && cls[j - 1] > cls[j]; j--) {
+			t = cls[j];
+			cls[j] = cls[j - 1];
+			cls[j - 1] = t;
+		}
+	return k;
+}
+
+static void
+check_every_size(u_int options, size_t pagesize)
+{
+	struct nbm_machine *m = h_boot_opts_enter(options, pagesize);
+	size_t cls[64], ncls, size, allocsz, i;
+	char want[32], buf[32];
+	const char *from;
+	void *p, *q;
+
+	ncls = kmem_classes(m, cls, __arraycount(cls));
+	ATF_REQUIRE(ncls > 0);
+	for (size = 1; size <= pagesize + 1; size++) {
+		allocsz = roundup2(size, 8);
+		if (options & (NBM_OPT_KMEM_SIZE | NBM_OPT_DIAGNOSTIC))
+			allocsz += sizeof(size_t);
+		if ((options & NBM_OPT_KMEM_REDZONE) &&
+		    roundup2(size, 8) - size < 2)
+			allocsz += 8;
+		for (i = 0; i < ncls && cls[i] < allocsz; i++)
+			continue;
+		p = kmem_alloc(size, KM_NOSLEEP);
+		ATF_REQUIRE(p != NULL);
+		from = whatis_pool(p, buf, sizeof(buf));
+		kmem_free(p, size);
+		if (i == ncls) {
+			ATF_CHECK_MSG(strncmp(from, "kmem-", 5) != 0,
+			    "options 0x%x: kmem_alloc(%zu) from \"%s\", "
+			    "expected the large path", options, size, from);
+			continue;
+		}
+		snprintf(want, sizeof(want), "kmem-%05zu", cls[i]);
+		if (strcmp(from, want) != 0) {
+			ATF_CHECK_MSG(false, "options 0x%x: kmem_alloc(%zu) "
+			    "from \"%s\", expected \"%s\"", options, size,
+			    from, want);
+			break;
+		}
+		q = kmem_alloc(size, KM_NOSLEEP);
+		ATF_CHECK_MSG(q == p, "kmem_free(%p, %zu) went elsewhere "
+		    "(next allocation %p)", p, size, q);
+		kmem_free(q, size);
+	}
+	h_shutdown(m);
+}
+
+ATF_TC_WITHOUT_HEAD(classes_every_size);
+ATF_TC_BODY(classes_every_size, tc)
+{
+
+	check_every_size(0, 4096);
+	check_every_size(NBM_OPT_KMEM_SIZE, 4096);
+	check_every_size(NBM_OPT_KMEM_REDZONE, 4096);
+	check_every_size(NBM_OPT_KMEM_SIZE | NBM_OPT_KMEM_REDZONE, 4096);
+	check_every_size(0, 16384);
+}
+
+/*
+ * Flags without KM_SLEEP or KM_NOSLEEP, or with both: a DIAGNOSTIC machine
+ * panics (kmem's assertion catches neither flag, the pool cache's both);
+ * any other carries on, as a kernel without DIAGNOSTIC would, and serves
+ * the request.
+ */
+static void
+alloc_no_flag(void *arg)
+{
+
+	*(void **)arg = kmem_alloc(64, 0);
+}
+
+static void
+alloc_both_flags(void *arg)
+{
+
+	*(void **)arg = kmem_alloc(64, KM_SLEEP | KM_NOSLEEP);
+}
+
+ATF_TC_WITHOUT_HEAD(bad_flags);
+ATF_TC_BODY(bad_flags, tc)
+{
+	struct nbm_machine *m;
+	void *p = NULL;
+
+	m = h_boot_opts_enter(NBM_OPT_DIAGNOSTIC, 4096);
+	h_expect_panic(m, alloc_no_flag, &p, "kmem_intr_alloc: kmflags 0x0: "
+	    "exactly one of KM_SLEEP and KM_NOSLEEP");
+	h_shutdown(m);
+	m = h_boot_opts_enter(NBM_OPT_DIAGNOSTIC, 4096);
+	h_expect_panic(m, alloc_both_flags, &p, "kernel diagnostic assertion "
+	    "\"!(flags & PR_NOWAIT) != !(flags & PR_WAITOK)\" failed");
+	h_shutdown(m);
+
+	m = h_boot_opts_enter(0, 4096);
+	p = NULL;
+	ATF_CHECK_EQ(nbm_machine_try(m, alloc_no_flag, &p), 0);
+	ATF_REQUIRE(p != NULL);
+	kmem_free(p, 64);
+	p = NULL;
+	ATF_CHECK_EQ(nbm_machine_try(m, alloc_both_flags, &p), 0);
+	ATF_REQUIRE(p != NULL);
+	kmem_free(p, 64);
+	ATF_CHECK(!nbm_machine_dead(m));
+	h_shutdown(m);
+}
+
 ATF_TC_WITHOUT_HEAD(large_path);
 ATF_TC_BODY(large_path, tc)
 {
@@ -412,6 +543,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, classes_amd64);
 	ATF_TP_ADD_TC(tp, classes_diagnostic);
 	ATF_TP_ADD_TC(tp, classes_16k_pages);
+	ATF_TP_ADD_TC(tp, classes_every_size);
+	ATF_TP_ADD_TC(tp, bad_flags);
 	ATF_TP_ADD_TC(tp, large_path);
 	ATF_TP_ADD_TC(tp, zalloc_and_strings);
 	ATF_TP_ADD_TC(tp, context_rules);

@@ -1366,6 +1366,185 @@ ATF_TC_BODY(snapshot_while_running, tc)
 	h_shutdown(m);
 }
 
+/* -------------------------------------------------------------------------
+ * Interrupts in the middle of the fast paths
+ */
+
+/*
+ * An interrupt arrives by signal between any two instructions of the
+ * thread on the CPU.  Here a thread gets and puts in a loop on a cache
+ * (and through kmem) while interrupts at IPL_VM, at a high rate, get and
+ * put on the same cache on the same CPU (and call kmem_intr_alloc): the
+ * spl section of the fast paths must keep the per-CPU groups whole, and
+ * an interrupt held off by it runs at the splx.  The handlers take objects
+ * in one call and give them back some calls later, so that the groups'
+ * fill level moves under the thread.  Every object carries its owner's
+ * tag: an object handed out twice, or put while another owns it, shows as
+ * a wrong tag; one lost shows in pr_nout at the end.
+ */
+#define IS_NLIVE	16
+#define IS_FREE		0x46524545u	/* in the cache */
+#define IS_THREAD	0x54485244u	/* held by the thread */
+#define IS_INTR		0x494e5452u	/* held by a handler */
+#define IS_NSTASH	6		/* held by the handlers at most */
+
+struct intr_same {
+	pool_cache_t	 pc;		/* the cache under test */
+	u_int		 rounds;	/* thread's get/put pairs */
+	uint64_t	 maxruns;	/* or until so many interrupts */
+	_Atomic(uint64_t) runs;		/* handler calls */
+	_Atomic(uint64_t) bad;		/* wrong tags */
+	_Atomic(uint64_t) nulls;	/* gets that failed */
+	uint32_t	*stash[IS_NSTASH]; /* the handlers' objects */
+	u_int		 nstash;	/* how many */
+};
+
+static int
+is_ctor(void *arg, void *obj, int flags)
+{
+
+	*(uint32_t *)obj = IS_FREE;
+	return 0;
+}
+
+static void
+is_dtor(void *arg, void *obj)
+{
+	struct intr_same *x = arg;
+
+	if (*(uint32_t *)obj != IS_FREE)
+		atomic_fetch_add(&x->bad, 1);
+}
+
+static uint32_t *
+is_get(struct intr_same *x, uint32_t owner)
+{
+	uint32_t *obj = pool_cache_get(x->pc, PR_NOWAIT);
+
+	if (obj == NULL) {
+		atomic_fetch_add(&x->nulls, 1);
+		return NULL;
+	}
+	if (*obj != IS_FREE)
+		atomic_fetch_add(&x->bad, 1);
+	*obj = owner;
+	return obj;
+}
+
+static void
+is_put(struct intr_same *x, uint32_t *obj, uint32_t owner)
+{
+
+	if (obj == NULL)
+		return;
+	if (*obj != owner)
+		atomic_fetch_add(&x->bad, 1);
+	*obj = IS_FREE;
+	pool_cache_put(x->pc, obj);
+}
+
+/* Fill the stash two objects a call, then empty it in one. */
+static int
+is_handler(void *arg)
+{
+	struct intr_same *x = arg;
+	void *k;
+
+	k = kmem_intr_alloc(48, KM_NOSLEEP);
+	if (x->nstash < IS_NSTASH) {
+		x->stash[x->nstash++] = is_get(x, IS_INTR);
+		x->stash[x->nstash++] = is_get(x, IS_INTR);
+	} else {
+		while (x->nstash > 0)
+			is_put(x, x->stash[--x->nstash], IS_INTR);
+	}
+	if (k != NULL)
+		kmem_intr_free(k, 48);
+	atomic_fetch_add(&x->runs, 1);
+	return 1;
+}
+
+static void
+is_worker(void *arg)
+{
+	struct intr_same *x = arg;
+	uint32_t *live[IS_NLIVE];
+	void *k;
+	u_int i;
+
+	for (i = 0; i < IS_NLIVE; i++)
+		live[i] = is_get(x, IS_THREAD);
+	/*
+	 * The thread runs until enough interrupts have come; the rate is
+	 * low enough for a slow build (TSan) to keep up with, as a faster
+	 * one would keep the CPU in its handlers for good.
+	 */
+	for (i = 0; i < x->rounds && atomic_load_explicit(&x->runs,
+	    memory_order_relaxed) < x->maxruns; i++) {
+		is_put(x, live[i % IS_NLIVE], IS_THREAD);
+		live[i % IS_NLIVE] = is_get(x, IS_THREAD);
+		if ((i & 3) != 0)
+			continue;
+		k = kmem_alloc(48, KM_NOSLEEP);
+		if (k != NULL)
+			kmem_free(k, 48);
+	}
+	for (i = 0; i < IS_NLIVE; i++)
+		is_put(x, live[i], IS_THREAD);
+}
+
+ATF_TC_WITHOUT_HEAD(intr_same_cache);
+ATF_TC_BODY(intr_same_cache, tc)
+{
+	struct nbm_machine *m = h_boot_mode(NBM_MODE_PARALLEL, 1, 1);
+	struct nbm_intr_cpustat st[NBM_NCPU_MAX];
+	struct nbm_intr_config ic;
+	struct nbm_intrsource *is;
+	static struct intr_same x;
+
+	memset(&x, 0, sizeof(x));
+	x.rounds = 60000000;
+	x.maxruns = 40000;
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	x.pc = pool_cache_init(64, 0, 0, 0, "isame", NULL, IPL_VM, is_ctor,
+	    is_dtor, &x);
+	nbm_cpu_exit();
+	/* The fast paths, not the checked ones, are under test. */
+	ATF_REQUIRE((x.pc->pc_cpus[0] & PC_CPU_FLAGS) == 0);
+
+	memset(&ic, 0, sizeof(ic));
+	snprintf(ic.ic_name, sizeof(ic.ic_name), "isame");
+	ic.ic_ipl = IPL_VM;
+	ic.ic_dist = NBM_INTR_POISSON;
+	ic.ic_rate = 50000.0;
+	ic.ic_burst = 1;
+	ic.ic_target = NBM_INTR_TARGET_CPU;
+	ic.ic_cpu = 0;
+	ic.ic_func = is_handler;
+	ic.ic_arg = &x;
+	ATF_REQUIRE_EQ(nbm_intr_establish(m, &ic, &is, NULL, 0), 0);
+	ATF_REQUIRE_EQ(nbm_lwp_create(m, 0, "isame", is_worker, &x, NULL),
+	    0);
+	ATF_REQUIRE_EQ(nbm_machine_run(m, 0), 0);
+	nbm_intr_pause(is, true);
+	nbm_intr_getstats(is, st);
+	printf("handler runs %ju, masked at arrival %ju\n",
+	    (uintmax_t)atomic_load(&x.runs), (uintmax_t)st[0].is_masked);
+
+	ATF_CHECK(!nbm_machine_dead(m));
+	ATF_CHECK_EQ(atomic_load(&x.bad), 0);
+	ATF_CHECK_EQ(atomic_load(&x.nulls), 0);
+	ATF_CHECK_MSG(atomic_load(&x.runs) > 0, "no interrupt delivered");
+	ATF_REQUIRE_EQ(nbm_cpu_enter(m, 0), 0);
+	while (x.nstash > 0)
+		is_put(&x, x.stash[--x.nstash], IS_INTR);
+	pool_cache_invalidate(x.pc);
+	ATF_CHECK_EQ(x.pc->pc_pool.pr_nout, 0);
+	pool_cache_destroy(x.pc);
+	ATF_CHECK_EQ(atomic_load(&x.bad), 0);
+	h_shutdown(m);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -1390,5 +1569,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, observer);
 	ATF_TP_ADD_TC(tp, cachecpu_records);
 	ATF_TP_ADD_TC(tp, snapshot_while_running);
+	ATF_TP_ADD_TC(tp, intr_same_cache);
 	return atf_no_error();
 }
