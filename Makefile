@@ -210,8 +210,11 @@ $(NBMEMD): $(D_OBJS) $(LIB_A)
 	$(CC) -o $@ $(D_OBJS) $(LIB_A) $(D_LIBS) $(LDFLAGS_BASE)
 
 install-daemon: daemon
-	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/user
 	install -m 755 $(NBMEMD) $(DESTDIR)$(PREFIX)/sbin/
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' contrib/service/nbmemd.service.in \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/user/nbmemd.service
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/systemd/user/nbmemd.service
 
 $(B)/tests/daemon/h_%: tests/daemon/h_%.c
 	@mkdir -p $(@D)
