@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "nbmemctl.h"
+#include "tui.h"
 
 static int cmd_help(struct ctl *);
 
@@ -323,6 +324,34 @@ static const struct {
 };
 
 /*
+ * complete_params: after `run WORKLOAD --param', the built-in's keys as
+ * "key=" (workload.list), so that the value follows without a blank.
+ */
+static void
+complete_params(const char *sock, int argc, char **argv)
+{
+	struct client cl;
+	struct rpc_error re;
+	json_object *r, *w, *a;
+	size_t k, n;
+
+	if (argc < 2 || argv[0][0] == '\0' ||
+	    strncmp(argv[0], "run", strlen(argv[0])) != 0 ||
+	    client_open(&cl, sock, 0, &re) != 0)
+		return;
+	if ((r = client_call(&cl, "workload.list", NULL, &re)) != NULL) {
+		w = tui_find(jget(r, "workloads"), "name", argv[1]);
+		a = w != NULL ? jget(w, "parameters") : NULL;
+		n = a != NULL ? json_object_array_length(a) : 0;
+		for (k = 0; k < n; k++)
+			printf("%s=\n", jstr(json_object_array_get_idx(a, k),
+			    "key", ""));
+		json_object_put(r);
+	}
+	client_close(&cl);
+}
+
+/*
  * complete: nbmemctl __complete [-s socket] WORD... -- the words that may
  * come next (contrib/completion/nbmemctl.bash): keywords from the token
  * tables, names from the daemon when it answers, "__FILE__" where a file
@@ -347,6 +376,8 @@ complete(const char *sock, int argc, char **argv)
 		return EXIT_OK;
 	if (strcmp(what, "FILE") == 0 || strcmp(what, "WORKLOAD") == 0)
 		printf("__FILE__\n");
+	if (strcmp(what, "KEY=VALUE") == 0)
+		complete_params(sock, argc - c, argv + c);
 	for (i = 0; i < sizeof(complete_names) / sizeof(complete_names[0]);
 	    i++) {
 		if (strcmp(complete_names[i].cn_meta, what) != 0 ||

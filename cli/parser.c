@@ -1298,7 +1298,8 @@ parse(int argc, char **argv, struct parse_result *res)
  * with argv[argc-1], one a line on f, for shell completion.
  * => NULL when the words are all printed; otherwise what the last word
  *    is, to be completed by the caller: a placeholder of names ("POOL",
- *    "ARENA", "EXTENT", "SOURCE", "WORKLOAD") or "FILE".
+ *    "ARENA", "EXTENT", "SOURCE", "WORKLOAD"), "FILE", or "KEY=VALUE"
+ *    (a workload's parameter).
  */
 const char *
 parse_complete(int argc, char **argv, FILE *f)
@@ -1348,6 +1349,8 @@ parse_complete(int argc, char **argv, FILE *f)
 			return "FILE";
 		if (opt->t_value == ARG_POOL)
 			return "POOL";
+		if (opt->t_value == ARG_PARAM)
+			return "KEY=VALUE";
 		return NULL;
 	}
 	for (t = table; t->t_type != T_ENDTABLE; t++) {

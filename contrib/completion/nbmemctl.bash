@@ -8,7 +8,7 @@
 
 _nbmemctl()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} words out
+	local cur=${COMP_WORDS[COMP_CWORD]} words out w nospace
 
 	words=("${COMP_WORDS[@]:1:COMP_CWORD}")
 	out=$("${COMP_WORDS[0]}" __complete "${words[@]}" 2>/dev/null)
@@ -18,5 +18,13 @@ _nbmemctl()
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 	COMPREPLY+=($(compgen -W "$out" -- "$cur"))
+	# A workload's parameter keys end in "=": the value follows at once.
+	nospace=${#COMPREPLY[@]}
+	for w in "${COMPREPLY[@]}"; do
+		[[ $w == *= ]] || nospace=0
+	done
+	if [[ $nospace -gt 0 ]]; then
+		compopt -o nospace
+	fi
 }
 complete -o filenames -F _nbmemctl nbmemctl

@@ -72,6 +72,13 @@ workloads_body()
 	    "workload list"
 	run 0 workload status
 	contains "workload status" "$out" "no workload has run"
+	# Completion offers the workload's own keys after --param.
+	"$nbmemctl" __complete -s "$sock" run mixed --param "" > comp.out
+	contains "completion after run mixed --param" "$(cat comp.out)" \
+	    "ops=" "time_ms=" "rate=" "xcpu="
+	"$nbmemctl" __complete -s "$sock" run vmem-frag --param "" > comp.out
+	contains "completion after run vmem-frag --param" "$(cat comp.out)" \
+	    "arena_kb=" "quantum=" "bestfit="
 	stop_daemon
 }
 workloads_cleanup()
