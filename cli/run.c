@@ -264,6 +264,12 @@ follow(struct ctl *x, json_object *started, json_object *before)
 		json_object_put(st);
 		if ((st = client_call(x->x_cl, "workload.status", NULL, &re)) ==
 		    NULL) {
+			/*
+			 * ^C while waiting for the answer: stop as above (the
+			 * late answer is skipped by the next call's wait).
+			 */
+			if (re.re_lost && ctl_interrupted())
+				continue;
 			ctl_catch_interrupt(false);
 			json_object_put(started);
 			json_object_put(before);
