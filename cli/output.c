@@ -693,7 +693,9 @@ extent_bar(json_object *e, json_object *regions)
 	extent_cells(e, regions, bar, EXTENT_BAR);
 	printf("  |%s|\n  0x%-*" PRIx64 "0x%" PRIx64 "\n", bar,
 	    EXTENT_BAR - 1, start, end);
-	printf("  (# allocated, + partly, . free; a cell is %.0Lf)\n", cell);
+	printf("  (# allocated, + partly, . free; a cell spans 0x%" PRIx64
+	    "%s addresses)\n", (uint64_t)cell, cell != (uint64_t)cell ?
+	    "+" : "");
 }
 
 static void
