@@ -428,9 +428,10 @@ cmd_workload(struct ctl *x)
 			r = ctl_call(x, "workload.list", NULL);
 			if ((p = tui_find(jget(r, "workloads"), "name",
 			    ARG(x, ARG_NAME)->pa_str)) == NULL) {
-				fprintf(stderr, "nbmemctl: no built-in workload "
-				    "\"%s\"; `nbmemctl workload list' lists "
-				    "them\n", ARG(x, ARG_NAME)->pa_str);
+				fprintf(stderr, "nbmemctl: no built-in "
+				    "workload \"%s\"; `nbmemctl workload "
+				    "list' lists them\n",
+				    ARG(x, ARG_NAME)->pa_str);
 				json_object_put(r);
 				return EXIT_DAEMON;
 			}

@@ -573,7 +573,8 @@ child_op_workload_list(struct child *c)
 		    json_object_new_string(descr));
 		json_object_object_add(o, "params",
 		    json_object_new_string(keys));
-		json_object_object_add(o, "parameters", child_wl_paraminfo(c, i));
+		json_object_object_add(o, "parameters",
+		    child_wl_paraminfo(c, i));
 		json_object_array_add(a, o);
 	}
 	c->c_result = json_object_new_object();

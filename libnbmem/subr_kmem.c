@@ -442,7 +442,8 @@ kmem_alloc_general(struct cpu_info *ci, size_t requested_size,
 	uint8_t *p;
 
 	KMEM_CTXASSERT(requested_size > 0, "");
-	KASSERTMSG((kmflags & KM_SLEEP) ^ (kmflags & KM_NOSLEEP),
+	/* Exactly one of the two (spec 3.1): both set is refused too. */
+	KASSERTMSG(((kmflags & KM_SLEEP) != 0) != ((kmflags & KM_NOSLEEP) != 0),
 	    "kmem_intr_alloc: kmflags 0x%x: exactly one of KM_SLEEP and "
 	    "KM_NOSLEEP", kmflags);
 	if (__predict_false(ks->ks_guard))

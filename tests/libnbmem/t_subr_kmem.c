@@ -242,8 +242,8 @@ ATF_TC_BODY(bad_flags, tc)
 	    "exactly one of KM_SLEEP and KM_NOSLEEP");
 	h_shutdown(m);
 	m = h_boot_opts_enter(NBM_OPT_DIAGNOSTIC, 4096);
-	h_expect_panic(m, alloc_both_flags, &p, "kernel diagnostic assertion "
-	    "\"!(flags & PR_NOWAIT) != !(flags & PR_WAITOK)\" failed");
+	h_expect_panic(m, alloc_both_flags, &p, "kmem_intr_alloc: kmflags 0x3: "
+	    "exactly one of KM_SLEEP and KM_NOSLEEP");
 	h_shutdown(m);
 
 	m = h_boot_opts_enter(0, 4096);
