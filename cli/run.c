@@ -304,19 +304,61 @@ follow(struct ctl *x, json_object *started, json_object *before)
 	return stopping ? EXIT_INTERRUPTED : EXIT_OK;
 }
 
+/* replay_send: one chunk of trace lines; more: others follow it. */
+static json_object *
+replay_send(struct ctl *x, json_object *lines, bool more)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "lines", lines);
+	json_object_object_add(p, "more", json_object_new_boolean(more));
+	return ctl_call(x, "trace.replay", p);
+}
+
+/*
+ * replay_line: the next line of f that is not empty, without its end
+ * (*linep, *lenp; *linenop counts every line); its size as a JSON string
+ * with the escapes, or 0 at the end of the file.
+ */
+static size_t
+replay_line(FILE *f, char **linep, size_t *capp, size_t *lenp,
+    size_t *linenop)
+{
+	char *line;
+	ssize_t len;
+	size_t sz, i;
+
+	while ((len = getline(linep, capp, f)) >= 0) {
+		(*linenop)++;
+		line = *linep;
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		for (sz = (size_t)len + 4, i = 0; i < (size_t)len; i++)
+			if (line[i] == '"' || line[i] == '\\')
+				sz++;
+		*lenp = (size_t)len;
+		return sz;
+	}
+	return 0;
+}
+
 /*
  * replay_load: send the trace in FILE to trace.replay, REPLAY_CHUNK bytes
  * of lines a request, the last one starting the replay; its answer (the
  * replay's status), or NULL with a message when the file cannot be read.
- * A daemon's error ends the command (ctl_call) and drops what it loaded.
+ * The file is read through once before anything is sent, so that a line
+ * too long is refused before the daemon holds part of the trace.  A
+ * daemon's error ends the command (ctl_call) and drops what it loaded.
  */
 static json_object *
 replay_load(struct ctl *x, const char *path)
 {
-	json_object *lines = NULL, *p, *r = NULL;
+	json_object *lines, *r = NULL;
 	char *line = NULL;
-	size_t cap = 0, bytes = 0, nlines = 0, lineno = 0, i;
-	ssize_t len;
+	size_t cap = 0, len, bytes = 0, lineno = 0, sz;
 	FILE *f;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -324,59 +366,40 @@ replay_load(struct ctl *x, const char *path)
 		    "`nbmemctl trace stop -o FILE'\n", path, strerror(errno));
 		return NULL;
 	}
-	len = getline(&line, &cap, f);
-	for (;;) {
-		if (lines == NULL)
-			lines = json_object_new_array();
-		if (len >= 0) {
-			lineno++;
-			while (len > 0 && (line[len - 1] == '\n' ||
-			    line[len - 1] == '\r'))
-				line[--len] = '\0';
-			if ((size_t)len > REPLAY_CHUNK) {
-				fprintf(stderr, "nbmemctl: %s:%zu: a line of "
-				    "%zd bytes; a trace has lines of one JSON "
-				    "object of a few hundred bytes\n", path,
-				    lineno, len);
-				json_object_put(lines);
-				free(line);
-				fclose(f);
-				return NULL;
-			}
-			if (len > 0) {
-				json_object_array_add(lines,
-				    json_object_new_string_len(line,
-				    (int)len));
-				/* Its size as a JSON string, escapes too. */
-				bytes += (size_t)len + 4;
-				for (i = 0; i < (size_t)len; i++)
-					if (line[i] == '"' || line[i] == '\\')
-						bytes++;
-				nlines++;
-			}
-			len = getline(&line, &cap, f);
+	while ((sz = replay_line(f, &line, &cap, &len, &lineno)) != 0)
+		if (sz > REPLAY_CHUNK) {
+			fprintf(stderr, "nbmemctl: %s:%zu: a line of %zu "
+			    "bytes; a trace has lines of one JSON object of a "
+			    "few hundred bytes\n", path, lineno, len);
+			goto out;
 		}
-		if (len < 0 || bytes >= REPLAY_CHUNK ||
-		    nlines == REPLAY_LINES) {
-			p = json_object_new_object();
-			json_object_object_add(p, "lines", lines);
-			json_object_object_add(p, "more",
-			    json_object_new_boolean(len >= 0));
-			lines = NULL;
-			json_object_put(r);
-			r = ctl_call(x, "trace.replay", p);
-			if (len < 0)
-				break;
-			bytes = nlines = 0;
-		}
+	if (ferror(f) || fseek(f, 0, SEEK_SET) != 0) {
+		fprintf(stderr, "nbmemctl: %s: %s\n", path, strerror(errno));
+		goto out;
 	}
-	free(line);
+	lines = json_object_new_array();
+	while ((sz = replay_line(f, &line, &cap, &len, &lineno)) != 0) {
+		if (bytes + sz > REPLAY_CHUNK ||
+		    json_object_array_length(lines) == REPLAY_LINES) {
+			json_object_put(r);
+			r = replay_send(x, lines, true);
+			lines = json_object_new_array();
+			bytes = 0;
+		}
+		json_object_array_add(lines, json_object_new_string_len(line,
+		    (int)len));
+		bytes += sz;
+	}
+	json_object_put(r);
+	r = NULL;
 	if (ferror(f)) {
 		fprintf(stderr, "nbmemctl: %s: %s\n", path, strerror(errno));
-		fclose(f);
-		json_object_put(r);
-		return NULL;
+		json_object_put(lines);
+		goto out;
 	}
+	r = replay_send(x, lines, false);
+out:
+	free(line);
 	fclose(f);
 	return r;
 }

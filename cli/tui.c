@@ -463,12 +463,12 @@ draw_header(struct tui *t)
 		wst = jstr(t->t_workload, "state", "running");
 		if (strcmp(wst, "none") == 0)
 			snprintf(b4, sizeof(b4), "none");
+		else if (strcmp(wst, "running") == 0)
+			snprintf(b4, sizeof(b4), "%s",
+			    jstr(t->t_workload, "name", "?"));
 		else
-			snprintf(b4, sizeof(b4), "%s%s%s%s",
-			    jstr(t->t_workload, "name", "?"),
-			    strcmp(wst, "running") == 0 ? "" : " (",
-			    strcmp(wst, "running") == 0 ? "" : wst,
-			    strcmp(wst, "running") == 0 ? "" : ")");
+			snprintf(b4, sizeof(b4), "%s (%s)",
+			    jstr(t->t_workload, "name", "?"), wst);
 	}
 	snprintf(l, sizeof(l), "intr %s/s, %s in all  workload %s",
 	    isnan(ir) ? "-" : fmt_count((uint64_t)(ir + 0.5), b1, sizeof(b1)),

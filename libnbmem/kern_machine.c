@@ -604,7 +604,7 @@ struct cpu_info *
 (curcpu)(void)
 {
 
-	return curcpu_inline();
+	return curcpu();
 }
 
 u_int

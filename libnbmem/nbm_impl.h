@@ -296,16 +296,20 @@ extern __thread struct lwp *nbm_curlwp_tls
 
 __dead void nbm_nocpu_panic(const char *);
 
+/*
+ * nbm_curcpu_fn: the calling thread's CPU; fn names the entry point for
+ * the panic message of a thread without one.
+ */
 static inline struct cpu_info *
-curcpu_inline(void)
+nbm_curcpu_fn(const char *fn)
 {
 	struct cpu_info *ci = nbm_curcpu_tls;
 
 	if (__predict_false(ci == NULL))
-		nbm_nocpu_panic("curcpu");
+		nbm_nocpu_panic(fn);
 	return ci;
 }
-#define curcpu()	curcpu_inline()
+#define curcpu()	nbm_curcpu_fn("curcpu")
 #define curlwp		(nbm_curlwp_tls)
 
 /*
@@ -315,11 +319,8 @@ curcpu_inline(void)
 static inline struct nbm_machine *
 nbm_curmachine_fn(const char *fn)
 {
-	struct cpu_info *ci = nbm_curcpu_tls;
 
-	if (__predict_false(ci == NULL))
-		nbm_nocpu_panic(fn);
-	return ci->ci_machine;
+	return nbm_curcpu_fn(fn)->ci_machine;
 }
 #define NBM_CURMACHINE()	nbm_curmachine_fn(__func__)
 

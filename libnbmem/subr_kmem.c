@@ -587,11 +587,9 @@ kmem_free_cpu(struct cpu_info *ci, void *p, size_t size)
 void *
 kmem_intr_alloc(size_t requested_size, km_flag_t kmflags)
 {
-	struct cpu_info *ci = nbm_curcpu_tls;
 
-	if (__predict_false(ci == NULL))
-		nbm_nocpu_panic(__func__);
-	return kmem_alloc_cpu(ci, requested_size, kmflags, false);
+	return kmem_alloc_cpu(nbm_curcpu_fn(__func__), requested_size, kmflags,
+	    false);
 }
 
 void *
@@ -612,11 +610,8 @@ kmem_intr_zalloc(size_t size, km_flag_t kmflags)
 void
 kmem_intr_free(void *p, size_t requested_size)
 {
-	struct cpu_info *ci = nbm_curcpu_tls;
 
-	if (__predict_false(ci == NULL))
-		nbm_nocpu_panic(__func__);
-	kmem_free_cpu(ci, p, requested_size);
+	kmem_free_cpu(nbm_curcpu_fn(__func__), p, requested_size);
 }
 
 /*

@@ -18,6 +18,7 @@
  * (MSIZE 512, MCLBYTES 2048) and the cluster pool's warning are exact.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -785,27 +786,40 @@ nbm_workload_builtin_param(u_int i, u_int j, const struct nbm_config *cfg,
 	return 0;
 }
 
+/*
+ * The key lists of nbm_workload_builtin_info, made once from the
+ * parameter tables (the defaults do not matter: any machine will do).
+ */
+static char wb_keylist[__arraycount(wb_builtins)][160];
+static pthread_once_t wb_keylist_once = PTHREAD_ONCE_INIT;
+
+static void
+wb_keylist_init(void)
+{
+	struct wb_param p[P_NCOMMON + 4];
+	struct nbm_config cfg;
+	u_int i;
+
+	nbm_config_init(&cfg);
+	for (i = 0; i < __arraycount(wb_builtins); i++) {
+		wb_defaults(&wb_builtins[i], &cfg, p);
+		wb_keys(p, P_NCOMMON + wb_builtins[i].wb_nown, wb_keylist[i],
+		    sizeof(wb_keylist[i]));
+	}
+}
+
 const char *
 nbm_workload_builtin_info(u_int i, const char **descr, const char **keys)
 {
-	static const char *const wb_keylist[] = {
-		"ops, time_ms, threads, seed, rate, xcpu",
-		"ops, time_ms, threads, seed, scale",
-		"ops, time_ms, threads, seed, rate, xcpu, nmbclusters",
-		"ops, time_ms, threads, seed, max, xcpu",
-		"ops, time_ms, threads, seed, arena_kb, quantum, bestfit",
-		"ops, time_ms, threads, seed",
-		"ops, time_ms, threads, seed, fill",
-		"ops, time_ms, threads, seed, limit",
-	};
 
-	CTASSERT(__arraycount(wb_keylist) == __arraycount(wb_builtins));
 	if (i >= __arraycount(wb_builtins))
 		return NULL;
 	if (descr != NULL)
 		*descr = wb_builtins[i].wb_descr;
-	if (keys != NULL)
+	if (keys != NULL) {
+		pthread_once(&wb_keylist_once, wb_keylist_init);
 		*keys = wb_keylist[i];
+	}
 	return wb_builtins[i].wb_name;
 }
 

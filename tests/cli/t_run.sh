@@ -347,20 +347,10 @@ progress_bar_head()
 	    "part done, operations, rate and times, then the summary"
 	atf_set require.progs tmux
 }
-# pane_shows REGEX: poll the tmux pane until it shows REGEX (30 s).
-pane_shows()
+# pane_has REGEX: the tmux pane shows REGEX now.
+pane_has()
 {
-	local i=0
-
-	until tmux -S "$PWD/tmux.sock" capture-pane -p -t run |
-	    grep -Eq -- "$1"; do
-		i=$((i + 1))
-		if [ $i -gt 600 ]; then
-			tmux -S "$PWD/tmux.sock" capture-pane -p -t run
-			fail "the terminal never showed \"$1\""
-		fi
-		sleep 0.05
-	done
+	tmux -S "$PWD/tmux.sock" capture-pane -p -t run | grep -Eq -- "$1"
 }
 
 progress_bar_body()
@@ -370,9 +360,10 @@ progress_bar_body()
 	    -y 30 "'$nbmemctl' -s '$sock' run mixed --duration 100000; \
 	    echo EXITED rc=\$?; sleep 600"
 	# The bar: name, [###...], percent, ops, rate, elapsed, left.
-	pane_shows '^mixed \[[#.]{30}\] +[0-9]+%  [0-9.KMG]+ ops  [0-9.KMG]+/s  [0-9.]+(us|ms|s) elapsed  .* left'
+	wait_for "the progress bar on the terminal" pane_has \
+	    '^mixed \[[#.]{30}\] +[0-9]+%  [0-9.KMG]+ ops  [0-9.KMG]+/s  [0-9.]+(us|ms|s) elapsed  .* left'
 	run 0 workload stop
-	pane_shows 'EXITED rc=0'
+	wait_for "run to end after workload stop" pane_has 'EXITED rc=0'
 	contains "the terminal" "$(tmux -S "$PWD/tmux.sock" capture-pane -p \
 	    -S - -t run)" "stopped before its stop condition" "POOL"
 	tmux -S "$PWD/tmux.sock" kill-server
